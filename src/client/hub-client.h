@@ -123,8 +123,9 @@ class HubClient
 
   /* Blocking invocation: @callback gets the Completion. Called with
    * SIGNALRTC_CLIENT_ERROR_NOT_CONNECTED (from an idle, never re-entrantly)
-   * when not connected; pending ones fail with TRANSPORT when the
-   * connection drops. */
+   * when not connected; pending ones fail with the error that ended the
+   * connection: TRANSPORT when the socket drops, else SERVER_TIMEOUT,
+   * CLOSED (server Close) or PROTOCOL. */
   void invoke (std::string target, std::vector<JsonValue> arguments,
                InvokeCallback callback);
   /* Non-blocking invocation (no invocationId, no answer). */
@@ -132,7 +133,9 @@ class HubClient
              GError **error);
 
   State state () const;
-  /* The hub's id for this connection ("" when not connected). */
+  /* The hub's id for this connection ("" when not connected). It comes from
+   * negotiate, so with Options::skip_negotiation it stays "": the SignalR
+   * protocol gives a client no other way to learn it. */
   const std::string &connection_id () const;
 
  private:

@@ -239,7 +239,12 @@ HubServer::Impl::handle_negotiate (SoupServerMessage *msg)
                                     wanted);
     soup_message_headers_replace (response, "Access-Control-Max-Age",
                                   "86400");
-    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
+    /* 200 with an empty body, not 204: libsoup 3.2 closes the connection
+     * after a 204 without saying so, and the browser's POST that follows
+     * on the same connection then fails. */
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
+    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC,
+                                      "", 0);
     return;
   }
   if (!g_str_equal (method, "POST")) {

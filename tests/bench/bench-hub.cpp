@@ -69,11 +69,27 @@ struct Child
 
   ~Child ()
   {
-    if (process) {
-      g_subprocess_send_signal (process, SIGKILL);
-      g_subprocess_wait (process, nullptr, nullptr);
-      g_object_unref (process);
+    if (!process)
+      return;
+    /* Politely first, so that a profiler around the child can write out. */
+    bool exited = false;
+    g_subprocess_wait_async (
+        process, nullptr,
+        [] (GObject *, GAsyncResult *, gpointer done) {
+          *static_cast<bool *> (done) = true;
+        },
+        &exited);
+    g_subprocess_send_signal (process, SIGTERM);
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    while (!exited && g_get_monotonic_time () < deadline) {
+      if (!g_main_context_iteration (nullptr, FALSE))
+        g_usleep (10000);
     }
+    if (!exited) {
+      g_subprocess_force_exit (process);
+      g_subprocess_wait (process, nullptr, nullptr);
+    }
+    g_object_unref (process);
   }
 
   int pid () const { return atoi (g_subprocess_get_identifier (process)); }

@@ -208,7 +208,7 @@ call_user (const char *what, const F &f, Args &&...args)
   }
 }
 
-} // namespace
+}  // namespace
 
 struct HubClient::Impl
 {
@@ -1211,4 +1211,4 @@ HubClient::connection_id () const
   return impl_->connection_id_;
 }
 
-} // namespace signalrtc
+}  // namespace signalrtc

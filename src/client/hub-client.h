@@ -21,16 +21,16 @@ GQuark signalrtc_client_error_quark (void);
 
 typedef enum
 {
-  SIGNALRTC_CLIENT_ERROR_INVALID_URL,     /* hub URL unusable */
-  SIGNALRTC_CLIENT_ERROR_NOT_CONNECTED,   /* invoke/send while not connected */
-  SIGNALRTC_CLIENT_ERROR_NEGOTIATE,       /* negotiate failed or said error */
-  SIGNALRTC_CLIENT_ERROR_TRANSPORT,       /* WebSocket failed or closed */
-  SIGNALRTC_CLIENT_ERROR_HANDSHAKE,       /* handshake refused or timed out */
-  SIGNALRTC_CLIENT_ERROR_SERVER_TIMEOUT,  /* nothing from the server in time */
-  SIGNALRTC_CLIENT_ERROR_CLOSED,          /* server sent Close (with error) */
-  SIGNALRTC_CLIENT_ERROR_PROTOCOL,        /* server sent something invalid */
-  SIGNALRTC_CLIENT_ERROR_HUB,             /* Completion carried an error */
-  SIGNALRTC_CLIENT_ERROR_STOPPED,         /* stop() while pending */
+  SIGNALRTC_CLIENT_ERROR_INVALID_URL,    /* hub URL unusable */
+  SIGNALRTC_CLIENT_ERROR_NOT_CONNECTED,  /* invoke/send while not connected */
+  SIGNALRTC_CLIENT_ERROR_NEGOTIATE,      /* negotiate failed or said error */
+  SIGNALRTC_CLIENT_ERROR_TRANSPORT,      /* WebSocket failed or closed */
+  SIGNALRTC_CLIENT_ERROR_HANDSHAKE,      /* handshake refused or timed out */
+  SIGNALRTC_CLIENT_ERROR_SERVER_TIMEOUT, /* nothing from the server in time */
+  SIGNALRTC_CLIENT_ERROR_CLOSED,         /* server sent Close (with error) */
+  SIGNALRTC_CLIENT_ERROR_PROTOCOL,       /* server sent something invalid */
+  SIGNALRTC_CLIENT_ERROR_HUB,            /* Completion carried an error */
+  SIGNALRTC_CLIENT_ERROR_STOPPED,        /* stop() while pending */
 } SignalrtcClientError;
 
 G_END_DECLS
@@ -80,22 +80,22 @@ class HubClient
     Reconnecting,
   };
 
-  using EventHandler =
-      std::function<void (const std::vector<JsonValue> &arguments)>;
+  using EventHandler
+      = std::function<void (const std::vector<JsonValue> &arguments)>;
   /* Exactly one call: @error set, or @result (empty for a void method). */
-  using InvokeCallback =
-      std::function<void (const JsonValue &result, const GError *error)>;
+  using InvokeCallback
+      = std::function<void (const JsonValue &result, const GError *error)>;
   /* After a successful handshake. @reconnected: not the first time; the
    * connection id is then new and the caller must announce itself again. */
-  using ConnectedHandler =
-      std::function<void (const std::string &connection_id, bool reconnected)>;
+  using ConnectedHandler = std::function<void (const std::string &connection_id,
+                                               bool reconnected)>;
   /* The connection ended (or a connection attempt failed). @error is
    * nullptr after stop (). @will_reconnect: a retry is scheduled. */
-  using DisconnectedHandler =
-      std::function<void (const GError *error, bool will_reconnect)>;
+  using DisconnectedHandler
+      = std::function<void (const GError *error, bool will_reconnect)>;
   /* A retry is scheduled in @delay_ms (attempt counts from 1). */
-  using ReconnectingHandler =
-      std::function<void (guint attempt, guint delay_ms)>;
+  using ReconnectingHandler
+      = std::function<void (guint attempt, guint delay_ms)>;
 
   explicit HubClient (Options options);
   /* Closes without calling any handler; pending invocations are dropped

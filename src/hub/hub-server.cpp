@@ -52,7 +52,8 @@ random_id ()
 }
 
 void
-set_text_response (SoupServerMessage *msg, guint status, const std::string &text)
+set_text_response (SoupServerMessage *msg, guint status,
+                   const std::string &text)
 {
   soup_server_message_set_status (msg, status, nullptr);
   soup_server_message_set_response (msg, "text/plain; charset=utf-8",
@@ -64,7 +65,7 @@ set_text_response (SoupServerMessage *msg, guint status, const std::string &text
 
 struct HubServer::Impl
 {
-/* One SignalR connection: created by negotiate (no socket yet) or by a
+  /* One SignalR connection: created by negotiate (no socket yet) or by a
    * direct WebSocket, owned by Impl::connections_ (keyed by token). */
   struct Connection
   {
@@ -72,23 +73,22 @@ struct HubServer::Impl
                 gsize max_record)
         : hub (hub_), id (std::move (id_)), token (std::move (token_)),
           reader (max_record)
-    {
-    }
-  
+    {}
+
     Impl *hub;
-  
-    std::string id;     /* public: what other users see */
-    std::string token;  /* secret: ?id= of the transport URL */
+
+    std::string id;    /* public: what other users see */
+    std::string token; /* secret: ?id= of the transport URL */
     std::unique_ptr<SoupWebsocketConnection, GObjectUnref> socket;
     RecordReader reader;
     gint64 created_us = g_get_monotonic_time ();
     gint64 socket_opened_us = 0;
     gint64 last_sent_us = 0;
     gint64 last_received_us = 0;
-    bool upgrading = false;   /* a WebSocket upgrade for it is under way */
-    bool handshaken = false;  /* past the SignalR handshake: on the hub */
-    bool closing = false;     /* we asked the socket to close */
-    bool client_pinged = false;  /* the client keeps alive: time it out */
+    bool upgrading = false;     /* a WebSocket upgrade for it is under way */
+    bool handshaken = false;    /* past the SignalR handshake: on the hub */
+    bool closing = false;       /* we asked the socket to close */
+    bool client_pinged = false; /* the client keeps alive: time it out */
   };
 
   explicit Impl (HubServerOptions opts) : options (std::move (opts)) {}
@@ -226,10 +226,9 @@ HubServer::Impl::handle_negotiate (SoupServerMessage *msg)
 
   const char *method = soup_server_message_get_method (msg);
   if (g_str_equal (method, "OPTIONS")) {
-    SoupMessageHeaders *request =
-        soup_server_message_get_request_headers (msg);
-    SoupMessageHeaders *response =
-        soup_server_message_get_response_headers (msg);
+    SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+    SoupMessageHeaders *response
+        = soup_server_message_get_response_headers (msg);
     const char *wanted = soup_message_headers_get_one (
         request, "Access-Control-Request-Headers");
     soup_message_headers_replace (response, "Access-Control-Allow-Methods",
@@ -237,14 +236,13 @@ HubServer::Impl::handle_negotiate (SoupServerMessage *msg)
     if (wanted)
       soup_message_headers_replace (response, "Access-Control-Allow-Headers",
                                     wanted);
-    soup_message_headers_replace (response, "Access-Control-Max-Age",
-                                  "86400");
+    soup_message_headers_replace (response, "Access-Control-Max-Age", "86400");
     /* 200 with an empty body, not 204: libsoup 3.2 closes the connection
      * after a 204 without saying so, and the browser's POST that follows
      * on the same connection then fails. */
     soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
-    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC,
-                                      "", 0);
+    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "",
+                                      0);
     return;
   }
   if (!g_str_equal (method, "POST")) {
@@ -262,11 +260,12 @@ HubServer::Impl::handle_negotiate (SoupServerMessage *msg)
    * the public id; version 0 (the 1.x client) uses the id itself. */
   int version = 0;
   if (const char *query = g_uri_get_query (soup_server_message_get_uri (msg))) {
-    g_autoptr (GHashTable) params = g_uri_parse_params (
-        query, -1, "&", G_URI_PARAMS_NONE, nullptr);
-    const char *v =
-        params ? (const char *) g_hash_table_lookup (params, "negotiateVersion")
-               : nullptr;
+    g_autoptr (GHashTable) params
+        = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+    const char *v
+        = params
+              ? (const char *)g_hash_table_lookup (params, "negotiateVersion")
+              : nullptr;
     if (v)
       version = std::clamp (atoi (v), 0, 1);
   }
@@ -313,7 +312,7 @@ HubServer::Impl::handle_hub_request (SoupServerMessage *msg)
   if (const char *query = g_uri_get_query (soup_server_message_get_uri (msg))) {
     params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, nullptr);
     if (params)
-      token = (const char *) g_hash_table_lookup (params, "id");
+      token = (const char *)g_hash_table_lookup (params, "id");
   }
 
   Connection *c;
@@ -336,16 +335,16 @@ HubServer::Impl::handle_hub_request (SoupServerMessage *msg)
     c = add_connection (false);
   }
   c->upgrading = true;
-  g_object_set_data_full (G_OBJECT (msg), kTokenKey, g_strdup (c->token.c_str ()),
-                          g_free);
+  g_object_set_data_full (G_OBJECT (msg), kTokenKey,
+                          g_strdup (c->token.c_str ()), g_free);
 }
 
 void
 HubServer::Impl::handle_websocket (SoupServerMessage *msg,
                                    SoupWebsocketConnection *socket)
 {
-  const char *token = (const char *) g_object_get_data (G_OBJECT (msg),
-                                                        kTokenKey);
+  const char *token
+      = (const char *)g_object_get_data (G_OBJECT (msg), kTokenKey);
   auto it = token ? connections.find (token) : connections.end ();
   if (it == connections.end () || shutting_down) {
     /* Expired while upgrading. */
@@ -356,38 +355,39 @@ HubServer::Impl::handle_websocket (SoupServerMessage *msg,
   Connection *c = it->second.get ();
   c->upgrading = false;
   /* libsoup drops its reference after this callback: keep one. */
-  c->socket.reset ((SoupWebsocketConnection *) g_object_ref (socket));
-  c->socket_opened_us = c->last_received_us = c->last_sent_us =
-      g_get_monotonic_time ();
+  c->socket.reset ((SoupWebsocketConnection *)g_object_ref (socket));
+  c->socket_opened_us = c->last_received_us = c->last_sent_us
+      = g_get_monotonic_time ();
   /* Let a frame a little over the record limit through, so that the
    * client gets a SignalR Close naming the limit rather than a bare
    * WebSocket error. */
   g_object_set (socket, "max-incoming-payload-size",
-                (guint64) options.max_message_size + 64 * 1024, nullptr);
+                (guint64)options.max_message_size + 64 * 1024, nullptr);
 
   g_signal_connect (socket, "message",
                     G_CALLBACK (+[] (SoupWebsocketConnection *, gint type,
                                      GBytes *data, gpointer user_data) {
                       auto *conn = static_cast<Connection *> (user_data);
-                      conn->hub->on_frame (conn, (SoupWebsocketDataType) type,
+                      conn->hub->on_frame (conn, (SoupWebsocketDataType)type,
                                            data);
                     }),
                     c);
-  g_signal_connect (socket, "closed",
-                    G_CALLBACK (+[] (SoupWebsocketConnection *,
-                                     gpointer user_data) {
-                      auto *conn = static_cast<Connection *> (user_data);
-                      conn->hub->on_closed (conn);
-                    }),
-                    c);
-  g_signal_connect (socket, "error",
-                    G_CALLBACK (+[] (SoupWebsocketConnection *, GError *error,
-                                     gpointer user_data) {
-                      g_debug ("connection %s: %s",
-                               static_cast<Connection *> (user_data)->id.c_str (),
-                               error->message);
-                    }),
-                    c);
+  g_signal_connect (
+      socket, "closed",
+      G_CALLBACK (+[] (SoupWebsocketConnection *, gpointer user_data) {
+        auto *conn = static_cast<Connection *> (user_data);
+        conn->hub->on_closed (conn);
+      }),
+      c);
+  g_signal_connect (
+      socket, "error",
+      G_CALLBACK (
+          +[] (SoupWebsocketConnection *, GError *error, gpointer user_data) {
+            g_debug ("connection %s: %s",
+                     static_cast<Connection *> (user_data)->id.c_str (),
+                     error->message);
+          }),
+      c);
   g_debug ("connection %s: WebSocket open", c->id.c_str ());
 }
 
@@ -395,8 +395,8 @@ void
 HubServer::Impl::handle_static (SoupServerMessage *msg, const char *path)
 {
   const char *method = soup_server_message_get_method (msg);
-  if (options.web_root.empty () ||
-      !(g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))) {
+  if (options.web_root.empty ()
+      || !(g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))) {
     set_text_response (msg, SOUP_STATUS_NOT_FOUND, "Not found\n");
     return;
   }
@@ -412,8 +412,8 @@ HubServer::Impl::handle_static (SoupServerMessage *msg, const char *path)
       return;
     }
   }
-  g_autofree gchar *file = g_build_filename (options.web_root.c_str (),
-                                             decoded, nullptr);
+  g_autofree gchar *file
+      = g_build_filename (options.web_root.c_str (), decoded, nullptr);
   if (g_file_test (file, G_FILE_TEST_IS_DIR)) {
     gchar *index = g_build_filename (file, "index.html", nullptr);
     g_free (file);
@@ -427,7 +427,7 @@ HubServer::Impl::handle_static (SoupServerMessage *msg, const char *path)
   }
   g_autoptr (GBytes) bytes = g_mapped_file_get_bytes (mapped);
   gsize size;
-  const guchar *data = (const guchar *) g_bytes_get_data (bytes, &size);
+  const guchar *data = (const guchar *)g_bytes_get_data (bytes, &size);
   g_autofree gchar *type = g_content_type_guess (file, data, size, nullptr);
   g_autofree gchar *mime = g_content_type_get_mime_type (type);
   if (g_str_has_suffix (file, ".js") || g_str_has_suffix (file, ".mjs")) {
@@ -448,8 +448,8 @@ HubServer::Impl::metrics_text () const
   std::string text;
   auto add = [&text] (const char *name, const char *type, const char *help,
                       guint64 value) {
-    text += std::string ("# HELP ") + name + " " + help + "\n# TYPE " + name +
-            " " + type + "\n" + name + " " + std::to_string (value) + "\n";
+    text += std::string ("# HELP ") + name + " " + help + "\n# TYPE " + name
+            + " " + type + "\n" + name + " " + std::to_string (value) + "\n";
   };
   add ("signalrtc_hub_connections", "gauge",
        "SignalR connections past the handshake.", metrics.connections);
@@ -457,8 +457,8 @@ HubServer::Impl::metrics_text () const
        "SignalR handshakes completed since start.", metrics.connections_total);
   add ("signalrtc_hub_messages_received_total", "counter",
        "SignalR messages received.", metrics.messages_received);
-  add ("signalrtc_hub_messages_sent_total", "counter",
-       "SignalR messages sent.", metrics.messages_sent);
+  add ("signalrtc_hub_messages_sent_total", "counter", "SignalR messages sent.",
+       metrics.messages_sent);
   add ("signalrtc_hub_errors_total", "counter",
        "Refused requests and handshakes, invalid frames, failed invocations.",
        metrics.errors);
@@ -470,9 +470,9 @@ HubServer::Impl::metrics_text () const
 void
 HubServer::Impl::send_record (Connection *c, const std::string &json)
 {
-  if (!c->socket || c->closing ||
-      soup_websocket_connection_get_state (c->socket.get ()) !=
-          SOUP_WEBSOCKET_STATE_OPEN)
+  if (!c->socket || c->closing
+      || soup_websocket_connection_get_state (c->socket.get ())
+             != SOUP_WEBSOCKET_STATE_OPEN)
     return;
   std::string framed = frame_record (json);
   soup_websocket_connection_send_text (c->socket.get (), framed.c_str ());
@@ -510,8 +510,8 @@ HubServer::Impl::close (Connection *c)
   if (c->closing || !c->socket)
     return;
   c->closing = true;
-  if (soup_websocket_connection_get_state (c->socket.get ()) ==
-      SOUP_WEBSOCKET_STATE_OPEN)
+  if (soup_websocket_connection_get_state (c->socket.get ())
+      == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close (c->socket.get (),
                                      SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
 }
@@ -529,7 +529,7 @@ HubServer::Impl::on_frame (Connection *c, SoupWebsocketDataType type,
   }
 
   gsize size;
-  const char *bytes = (const char *) g_bytes_get_data (data, &size);
+  const char *bytes = (const char *)g_bytes_get_data (data, &size);
   std::vector<std::string> records;
   g_autoptr (GError) error = nullptr;
   bool ok = c->reader.feed ({bytes, size}, records, &error);
@@ -560,13 +560,13 @@ HubServer::Impl::on_handshake (Connection *c, const std::string &record)
     return false;
   }
   if (request->protocol != kJsonProtocolName) {
-    fail (c, "The protocol '" + request->protocol +
-                 "' is not supported; this hub speaks 'json'");
+    fail (c, "The protocol '" + request->protocol
+                 + "' is not supported; this hub speaks 'json'");
     return false;
   }
   if (request->version != kJsonProtocolVersion) {
-    fail (c, "Version " + std::to_string (request->version) +
-                 " of the 'json' protocol is not supported; use 1");
+    fail (c, "Version " + std::to_string (request->version)
+                 + " of the 'json' protocol is not supported; use 1");
     return false;
   }
   send_record (c, serialize_handshake_response ({}));
@@ -591,43 +591,43 @@ HubServer::Impl::on_record (Connection *c, const std::string &record)
   }
 
   switch (message->type) {
-    case MessageType::Invocation: {
-      bool failed = false;
-      deliver (state.handle_invocation (c->id, *message, &failed));
-      if (failed)
-        metrics.errors++;
-      break;
-    }
-    case MessageType::StreamInvocation:
+  case MessageType::Invocation: {
+    bool failed = false;
+    deliver (state.handle_invocation (c->id, *message, &failed));
+    if (failed)
       metrics.errors++;
-      if (message->invocation_id) {
-        send_record (c, serialize_message (make_completion_error (
-                            *message->invocation_id,
-                            "Streaming hub method '" + message->target +
-                                "' is not supported")));
-      }
-      break;
-    case MessageType::Ping:
-      /* Only clients that ping are held to the client timeout: the 1.x
+    break;
+  }
+  case MessageType::StreamInvocation:
+    metrics.errors++;
+    if (message->invocation_id) {
+      send_record (c, serialize_message (make_completion_error (
+                          *message->invocation_id,
+                          "Streaming hub method '" + message->target
+                              + "' is not supported")));
+    }
+    break;
+  case MessageType::Ping:
+    /* Only clients that ping are held to the client timeout: the 1.x
        * JS client never pings. */
-      c->client_pinged = true;
-      break;
-    case MessageType::Close:
-      g_debug ("connection %s: client closed%s%s", c->id.c_str (),
-               message->error ? ": " : "",
-               message->error ? message->error->c_str () : "");
-      close (c);
-      break;
-    case MessageType::Completion:
-    case MessageType::StreamItem:
-    case MessageType::CancelInvocation:
-    case MessageType::Ack:
-    case MessageType::Sequence:
-      /* The hub invokes no client methods with results, takes no streams
+    c->client_pinged = true;
+    break;
+  case MessageType::Close:
+    g_debug ("connection %s: client closed%s%s", c->id.c_str (),
+             message->error ? ": " : "",
+             message->error ? message->error->c_str () : "");
+    close (c);
+    break;
+  case MessageType::Completion:
+  case MessageType::StreamItem:
+  case MessageType::CancelInvocation:
+  case MessageType::Ack:
+  case MessageType::Sequence:
+    /* The hub invokes no client methods with results, takes no streams
        * and offers no stateful reconnect: nothing to do. */
-      g_debug ("connection %s: ignoring a %s message", c->id.c_str (),
-               message_type_name (message->type));
-      break;
+    g_debug ("connection %s: ignoring a %s message", c->id.c_str (),
+             message_type_name (message->type));
+    break;
   }
 }
 
@@ -642,7 +642,7 @@ HubServer::Impl::on_closed (Connection *c)
     by_id.erase (id);
     metrics.connections--;
   }
-  connections.erase (token);  /* c is gone */
+  connections.erase (token); /* c is gone */
   if (was_on_hub)
     deliver (state.remove_connection (id));
   if (shutting_down)
@@ -652,9 +652,9 @@ HubServer::Impl::on_closed (Connection *c)
 guint
 HubServer::Impl::tick_interval_ms () const
 {
-  guint shortest = std::min ({options.keep_alive_ms, options.client_timeout_ms,
-                              options.handshake_timeout_ms,
-                              options.negotiate_expiry_ms});
+  guint shortest
+      = std::min ({options.keep_alive_ms, options.client_timeout_ms,
+                   options.handshake_timeout_ms, options.negotiate_expiry_ms});
   return std::clamp (shortest / 4, 20u, 1000u);
 }
 
@@ -676,8 +676,8 @@ HubServer::Impl::tick ()
       if (now - c->socket_opened_us > options.handshake_timeout_ms * ms)
         failing_handshake.push_back (c.get ());
     } else {
-      if (c->client_pinged &&
-          now - c->last_received_us > options.client_timeout_ms * ms)
+      if (c->client_pinged
+          && now - c->last_received_us > options.client_timeout_ms * ms)
         timed_out.push_back (c.get ());
       else if (now - c->last_sent_us >= options.keep_alive_ms * ms)
         send_record (c.get (), serialize_message (make_ping ()));
@@ -701,7 +701,7 @@ HubServer::Impl::finish_shutdown ()
 {
   for (const auto &[token, c] : connections) {
     if (c->socket)
-      return;  /* wait for it */
+      return; /* wait for it */
   }
   if (!shutdown_done)
     return;
@@ -714,8 +714,7 @@ HubServer::Impl::finish_shutdown ()
 
 HubServer::HubServer (HubServerOptions options)
     : impl_ (std::make_unique<Impl> (std::move (options)))
-{
-}
+{}
 
 HubServer::~HubServer () = default;
 
@@ -725,15 +724,15 @@ HubServer::start (GError **error)
   Impl *impl = impl_.get ();
   const auto &opts = impl->options;
 
-  if (opts.path.empty () || opts.path[0] != '/' ||
-      (opts.path.size () > 1 && opts.path.back () == '/')) {
+  if (opts.path.empty () || opts.path[0] != '/'
+      || (opts.path.size () > 1 && opts.path.back () == '/')) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                  "Hub path '%s' must start with '/' and not end with one",
                  opts.path.c_str ());
     return false;
   }
-  g_autoptr (GInetAddress) address =
-      g_inet_address_new_from_string (opts.address.c_str ());
+  g_autoptr (GInetAddress) address
+      = g_inet_address_new_from_string (opts.address.c_str ());
   if (!address) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                  "'%s' is not an IP address", opts.address.c_str ());
@@ -741,10 +740,9 @@ HubServer::start (GError **error)
   }
 
   impl->context = g_main_context_ref_thread_default ();
-  g_main_context_unref (impl->context);  /* borrowed: it outlives us */
-  impl->server.reset (SOUP_SERVER (
-      g_object_new (SOUP_TYPE_SERVER, "server-header", "signalrtc-hub ",
-                    nullptr)));
+  g_main_context_unref (impl->context); /* borrowed: it outlives us */
+  impl->server.reset (SOUP_SERVER (g_object_new (
+      SOUP_TYPE_SERVER, "server-header", "signalrtc-hub ", nullptr)));
   SoupServer *server = impl->server.get ();
 
   soup_server_add_handler (
@@ -809,23 +807,23 @@ HubServer::start (GError **error)
 
   /* Our own listening socket, for a backlog that takes a burst of clients
    * (GSocket's default of 10 drops connects and makes clients retry). */
-  g_autoptr (GSocketAddress) socket_address =
-      g_inet_socket_address_new (address, opts.port);
-  g_autoptr (GSocket) listener = g_socket_new (
-      g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_TCP, error);
+  g_autoptr (GSocketAddress) socket_address
+      = g_inet_socket_address_new (address, opts.port);
+  g_autoptr (GSocket) listener
+      = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                      G_SOCKET_PROTOCOL_TCP, error);
   if (!listener)
     return false;
   g_socket_set_listen_backlog (listener, kListenBacklog);
-  if (!g_socket_bind (listener, socket_address, TRUE, error) ||
-      !g_socket_listen (listener, error) ||
-      !soup_server_listen_socket (server, listener,
-                                  (SoupServerListenOptions) 0, error))
+  if (!g_socket_bind (listener, socket_address, TRUE, error)
+      || !g_socket_listen (listener, error)
+      || !soup_server_listen_socket (server, listener,
+                                     (SoupServerListenOptions)0, error))
     return false;
 
   GSList *uris = soup_server_get_uris (server);
-  impl->bound_port = uris ? g_uri_get_port ((GUri *) uris->data) : opts.port;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  impl->bound_port = uris ? g_uri_get_port ((GUri *)uris->data) : opts.port;
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
 
   impl->tick_source = g_timeout_source_new (impl->tick_interval_ms ());
   g_source_set_callback (
@@ -849,11 +847,10 @@ std::string
 HubServer::url () const
 {
   const auto &address = impl_->options.address;
-  std::string host = address.find (':') != std::string::npos
-                         ? "[" + address + "]"
-                         : address;
-  return "http://" + host + ":" + std::to_string (impl_->bound_port) +
-         impl_->options.path;
+  std::string host
+      = address.find (':') != std::string::npos ? "[" + address + "]" : address;
+  return "http://" + host + ":" + std::to_string (impl_->bound_port)
+         + impl_->options.path;
 }
 
 void

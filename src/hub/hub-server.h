@@ -16,7 +16,7 @@ namespace signalrtc {
 struct HubServerOptions
 {
   std::string address = "127.0.0.1";
-  guint port = 5000;  /* 0: any free port */
+  guint port = 5000; /* 0: any free port */
   std::string path = "/signalrtc";
   /* Serve this directory at / ("" = no static files). */
   std::string web_root;
@@ -39,11 +39,11 @@ struct HubServerOptions
 /* Counters for /metrics. */
 struct HubMetrics
 {
-  guint64 connections = 0;        /* sockets past the handshake now */
-  guint64 connections_total = 0;  /* handshakes completed since start */
-  guint64 messages_received = 0;  /* SignalR records received */
-  guint64 messages_sent = 0;      /* SignalR records sent */
-  guint64 errors = 0;  /* refused handshakes, bad frames, failed calls */
+  guint64 connections = 0;       /* sockets past the handshake now */
+  guint64 connections_total = 0; /* handshakes completed since start */
+  guint64 messages_received = 0; /* SignalR records received */
+  guint64 messages_sent = 0;     /* SignalR records sent */
+  guint64 errors = 0; /* refused handshakes, bad frames, failed calls */
 };
 
 /* The signalrtc-hub server: SignalR negotiate (v0 and v1) and WebSocket

@@ -43,8 +43,8 @@ invocation_for (const std::string &connection_id, const char *target,
 }
 
 MethodResult
-new_user (std::map<std::string, std::string> &users,
-          const std::string &caller, const std::vector<std::string> &args)
+new_user (std::map<std::string, std::string> &users, const std::string &caller,
+          const std::vector<std::string> &args)
 {
   users[caller] = args[0];
   std::string info = serialize_user_info ({args[0], caller});
@@ -67,7 +67,7 @@ hello_user (std::map<std::string, std::string> &users,
   users[caller] = args[0];
   std::string info = serialize_user_info ({args[0], caller});
   return {{invocation_for (target, "UserSaidHello",
-              {JsonValue::from_string (info)})},
+                           {JsonValue::from_string (info)})},
           std::nullopt};
 }
 
@@ -79,8 +79,8 @@ send_signal (std::map<std::string, std::string> &users,
   if (!users.contains (target))
     return {{}, "SendSignal: no connection '" + target + "' on this hub"};
   return {{invocation_for (target, "SendSignal",
-              {JsonValue::from_string (caller),
-               JsonValue::from_string (args[0])})},
+                           {JsonValue::from_string (caller),
+                            JsonValue::from_string (args[0])})},
           std::nullopt};
 }
 
@@ -106,16 +106,16 @@ bind_arguments (const HubMethod &method, const HubMessage &invocation,
                 std::vector<std::string> &args)
 {
   if (invocation.arguments.size () != method.arity) {
-    return std::string ("Invocation of '") + method.name + "' provides " +
-           std::to_string (invocation.arguments.size ()) +
-           " argument(s) but the method takes " +
-           std::to_string (method.arity);
+    return std::string ("Invocation of '") + method.name + "' provides "
+           + std::to_string (invocation.arguments.size ())
+           + " argument(s) but the method takes "
+           + std::to_string (method.arity);
   }
   for (gsize i = 0; i < method.arity; i++) {
     auto value = invocation.string_argument (i);
     if (!value) {
-      return std::string ("Invocation of '") + method.name + "': argument " +
-             std::to_string (i + 1) + " must be a string";
+      return std::string ("Invocation of '") + method.name + "': argument "
+             + std::to_string (i + 1) + " must be a string";
     }
     args.push_back (std::move (*value));
   }
@@ -165,7 +165,7 @@ HubState::handle_invocation (const std::string &caller,
   if (invocation.invocation_id) {
     result.deliveries.push_back (
         {caller, result.error ? make_completion_error (
-                                    *invocation.invocation_id, *result.error)
+                     *invocation.invocation_id, *result.error)
                               : make_completion (*invocation.invocation_id)});
   }
   return std::move (result.deliveries);

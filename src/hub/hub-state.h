@@ -40,8 +40,7 @@ class HubState
   void add_connection (const std::string &connection_id);
   /* UserDisconnect(@connection_id) for everyone left; nothing for an id
    * that was never added. */
-  std::vector<HubDelivery> remove_connection (
-      const std::string &connection_id);
+  std::vector<HubDelivery> remove_connection (const std::string &connection_id);
   /* @invocation must be of type Invocation; @caller a present connection.
    * @failed (optional) tells whether the invocation was refused. */
   std::vector<HubDelivery> handle_invocation (const std::string &caller,
@@ -51,8 +50,7 @@ class HubState
   bool has_connection (const std::string &connection_id) const;
   gsize connection_count () const { return users_.size (); }
   /* The name given by the connection's last NewUser or HelloUser. */
-  std::optional<std::string> user_name (
-      const std::string &connection_id) const;
+  std::optional<std::string> user_name (const std::string &connection_id) const;
 
  private:
   /* connection id -> user name ("" until the connection names itself). */

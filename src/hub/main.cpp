@@ -23,7 +23,7 @@ seconds_to_ms (const char *option, double seconds, guint *ms, GError **error)
                  "%s must be between 0 and 86400 seconds", option);
     return false;
   }
-  *ms = (guint) std::lround (seconds * 1000);
+  *ms = (guint)std::lround (seconds * 1000);
   if (*ms == 0)
     *ms = 1;
   return true;
@@ -34,12 +34,11 @@ void
 raise_file_limit ()
 {
   struct rlimit limit;
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 &&
-      limit.rlim_cur < limit.rlim_max) {
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0
+      && limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
-      g_warning ("could not raise the open file limit: %s",
-                 g_strerror (errno));
+      g_warning ("could not raise the open file limit: %s", g_strerror (errno));
   }
 }
 
@@ -53,8 +52,8 @@ main (int argc, char **argv)
   g_autofree gchar *path = nullptr;
   g_autofree gchar *web_root = nullptr;
   g_auto (GStrv) allowed_origins = nullptr;
-  gint port = (gint) options.port;
-  gint64 max_message_size = (gint64) options.max_message_size;
+  gint port = (gint)options.port;
+  gint64 max_message_size = (gint64)options.max_message_size;
   double keep_alive = options.keep_alive_ms / 1000.0;
   double client_timeout = options.client_timeout_ms / 1000.0;
   double handshake_timeout = options.handshake_timeout_ms / 1000.0;
@@ -120,18 +119,18 @@ main (int argc, char **argv)
     g_printerr ("signalrtc-hub: --port must be 0..65535\n");
     return 2;
   }
-  options.port = (guint) port;
+  options.port = (guint)port;
   if (max_message_size < 64 || max_message_size > 64 * 1024 * 1024) {
     g_printerr ("signalrtc-hub: --max-message-size must be 64..67108864\n");
     return 2;
   }
-  options.max_message_size = (gsize) max_message_size;
+  options.max_message_size = (gsize)max_message_size;
   if (!seconds_to_ms ("--keep-alive", keep_alive, &options.keep_alive_ms,
-                      &error) ||
-      !seconds_to_ms ("--client-timeout", client_timeout,
-                      &options.client_timeout_ms, &error) ||
-      !seconds_to_ms ("--handshake-timeout", handshake_timeout,
-                      &options.handshake_timeout_ms, &error)) {
+                      &error)
+      || !seconds_to_ms ("--client-timeout", client_timeout,
+                         &options.client_timeout_ms, &error)
+      || !seconds_to_ms ("--handshake-timeout", handshake_timeout,
+                         &options.handshake_timeout_ms, &error)) {
     g_printerr ("signalrtc-hub: %s\n", error->message);
     return 2;
   }
@@ -157,7 +156,7 @@ main (int argc, char **argv)
   auto on_signal = [] (gpointer user_data) -> gboolean {
     auto *s = static_cast<Stop *> (user_data);
     if (s->stopping) {
-      g_main_loop_quit (s->loop);  /* a second signal: stop now */
+      g_main_loop_quit (s->loop); /* a second signal: stop now */
       return G_SOURCE_CONTINUE;
     }
     s->stopping = true;
@@ -173,8 +172,9 @@ main (int argc, char **argv)
   g_source_remove (sigint);
   g_source_remove (sigterm);
   const auto &m = server.metrics ();
-  g_message ("stopped after %" G_GUINT64_FORMAT " connections, %"
-             G_GUINT64_FORMAT " messages in, %" G_GUINT64_FORMAT " out",
+  g_message ("stopped after %" G_GUINT64_FORMAT
+             " connections, %" G_GUINT64_FORMAT
+             " messages in, %" G_GUINT64_FORMAT " out",
              m.connections_total, m.messages_received, m.messages_sent);
   return 0;
 }

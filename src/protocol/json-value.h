@@ -12,6 +12,11 @@
 
 namespace signalrtc {
 
+/* JsonValue::parse (and so every codec) refuses JSON nested deeper than this
+ * many arrays and objects: json-glib's parser recurses once per level and
+ * would overflow the stack on a few hundred thousand '['. */
+inline constexpr guint kMaxJsonDepth = 64;
+
 /* An owned reference to an immutable JsonNode (json-glib nodes are
  * reference counted), so that messages holding arbitrary JSON values can be
  * copied cheaply. An empty JsonValue means "absent", which is not the same

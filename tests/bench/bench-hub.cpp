@@ -51,7 +51,7 @@ ctx ()
 bool
 run_until (const std::function<bool ()> &done, double timeout_s = 60)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) (timeout_s * 1e6);
+  gint64 deadline = g_get_monotonic_time () + (gint64)(timeout_s * 1e6);
   while (!done ()) {
     if (g_get_monotonic_time () > deadline)
       return false;
@@ -65,7 +65,7 @@ run_until (const std::function<bool ()> &done, double timeout_s = 60)
 struct Child
 {
   GSubprocess *process = nullptr;
-  std::string url;  /* http://127.0.0.1:PORT/path */
+  std::string url; /* http://127.0.0.1:PORT/path */
 
   ~Child ()
   {
@@ -108,10 +108,10 @@ start_child (Child &child, const std::vector<const char *> &argv)
     g_printerr ("bench-hub: cannot start %s: %s\n", argv[0], error->message);
     return false;
   }
-  g_autoptr (GDataInputStream) out = g_data_input_stream_new (
-      g_subprocess_get_stdout_pipe (child.process));
-  g_autofree gchar *line =
-      g_data_input_stream_read_line (out, nullptr, nullptr, &error);
+  g_autoptr (GDataInputStream) out
+      = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child.process));
+  g_autofree gchar *line
+      = g_data_input_stream_read_line (out, nullptr, nullptr, &error);
   const char *at = line ? strstr (line, "listening on ") : nullptr;
   if (!at) {
     g_printerr ("bench-hub: %s did not start\n", argv[0]);
@@ -138,8 +138,8 @@ rss_kib (int pid)
 int
 run_echo_server ()
 {
-  g_autoptr (SoupServer) server =
-      SOUP_SERVER (g_object_new (SOUP_TYPE_SERVER, nullptr));
+  g_autoptr (SoupServer) server
+      = SOUP_SERVER (g_object_new (SOUP_TYPE_SERVER, nullptr));
   soup_server_add_websocket_handler (
       server, "/echo", nullptr, nullptr,
       [] (SoupServer *, SoupServerMessage *, const char *,
@@ -152,22 +152,21 @@ run_echo_server ()
                                 c, SOUP_WEBSOCKET_DATA_TEXT, data);
                           }),
                           nullptr);
-        g_signal_connect (conn, "closed", G_CALLBACK (g_object_unref),
-                          nullptr);
+        g_signal_connect (conn, "closed", G_CALLBACK (g_object_unref), nullptr);
       },
       nullptr, nullptr);
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GInetAddress) lo
+      = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
   g_autoptr (GError) error = nullptr;
-  if (!soup_server_listen (server, addr, (SoupServerListenOptions) 0,
-                           &error)) {
+  if (!soup_server_listen (server, addr, (SoupServerListenOptions)0, &error)) {
     g_printerr ("echo server: %s\n", error->message);
     return 1;
   }
   GSList *uris = soup_server_get_uris (server);
   g_print ("echo listening on http://127.0.0.1:%d/echo\n",
-           g_uri_get_port ((GUri *) uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+           g_uri_get_port ((GUri *)uris->data));
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
   fflush (stdout);
   g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
   g_main_loop_run (loop);
@@ -200,8 +199,8 @@ struct Client
   {
     if (conn) {
       g_signal_handlers_disconnect_by_data (conn, this);
-      if (soup_websocket_connection_get_state (conn) ==
-          SOUP_WEBSOCKET_STATE_OPEN)
+      if (soup_websocket_connection_get_state (conn)
+          == SOUP_WEBSOCKET_STATE_OPEN)
         soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
                                          nullptr);
       g_object_unref (conn);
@@ -225,8 +224,8 @@ struct Client
             self->failed = true;
             return;
           }
-          g_object_set (self->conn, "max-incoming-payload-size",
-                        (guint64) 0, nullptr);
+          g_object_set (self->conn, "max-incoming-payload-size", (guint64)0,
+                        nullptr);
           g_signal_connect (self->conn, "message",
                             G_CALLBACK (+[] (SoupWebsocketConnection *, gint,
                                              GBytes *data, gpointer ud) {
@@ -245,7 +244,7 @@ struct Client
   void on_message (GBytes *data)
   {
     gsize size;
-    const char *bytes = (const char *) g_bytes_get_data (data, &size);
+    const char *bytes = (const char *)g_bytes_get_data (data, &size);
     if (!signalr) {
       if (on_record)
         on_record (std::string (bytes, size));
@@ -275,7 +274,7 @@ percentile (std::vector<double> v, double p)
   if (v.empty ())
     return 0;
   std::sort (v.begin (), v.end ());
-  return v[std::min (v.size () - 1, (gsize) (p * v.size ()))];
+  return v[std::min (v.size () - 1, (gsize)(p * v.size ()))];
 }
 
 struct Figures
@@ -348,8 +347,8 @@ bench_relay (const std::string &hub_url, const Options &o)
         b_id = info->connection_id;
     }
   };
-  b.send (frame_record (serialize_message (make_invocation (
-      "NewUser", {JsonValue::from_string ("b")}, "0"))));
+  b.send (frame_record (serialize_message (
+      make_invocation ("NewUser", {JsonValue::from_string ("b")}, "0"))));
   run_until ([&] { return !b_id.empty (); });
   a.on_record = nullptr;
 
@@ -442,9 +441,8 @@ main (int argc, char **argv)
 
   Child hub, echo;
   g_autofree gchar *self = g_file_read_link ("/proc/self/exe", nullptr);
-  if (!start_child (hub, {o.hub, "--port", "0", "--max-message-size",
-                          "65536"}) ||
-      !start_child (echo, {self, "--echo-server"}))
+  if (!start_child (hub, {o.hub, "--port", "0", "--max-message-size", "65536"})
+      || !start_child (echo, {self, "--echo-server"}))
     return 1;
 
   Figures relay = bench_relay (hub.url, o);
@@ -468,7 +466,8 @@ main (int argc, char **argv)
    * handshake and then stays quiet. */
   struct rlimit rl;
   getrlimit (RLIMIT_NOFILE, &rl);
-  gint cap = (gint) std::min<rlim_t> (o.idle, rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 0);
+  gint cap = (gint)std::min<rlim_t> (o.idle,
+                                     rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 0);
   gint64 before = rss_kib (hub.pid ());
   std::vector<std::unique_ptr<Client>> idle;
   gint64 t0 = g_get_monotonic_time ();
@@ -483,10 +482,12 @@ main (int argc, char **argv)
       return pending < 200;
     });
   }
-  run_until ([&] {
-    return std::all_of (idle.begin (), idle.end (),
-                        [] (auto &c) { return c->ready || c->failed; });
-  }, 120);
+  run_until (
+      [&] {
+        return std::all_of (idle.begin (), idle.end (),
+                            [] (auto &c) { return c->ready || c->failed; });
+      },
+      120);
   gint held = std::count_if (idle.begin (), idle.end (),
                              [] (auto &c) { return c->ready; });
   double connect_s = (g_get_monotonic_time () - t0) / 1e6;
@@ -496,10 +497,10 @@ main (int argc, char **argv)
   gint64 after = rss_kib (hub.pid ());
   g_print ("idle connections   %d held (of %d asked, file limit %lu), "
            "connected in %.1f s\n",
-           held, o.idle, (unsigned long) rl.rlim_cur, connect_s);
+           held, o.idle, (unsigned long)rl.rlim_cur, connect_s);
   g_print ("hub RSS            %.1f MiB before, %.1f MiB after: %.1f KiB "
            "per connection\n",
            before / 1024.0, after / 1024.0,
-           held ? (double) (after - before) / held : 0.0);
+           held ? (double)(after - before) / held : 0.0);
   return 0;
 }

@@ -48,29 +48,31 @@ class HubStateTest : public ::testing::Test
 
 TEST_F (HubStateTest, NewUserReachesEveryoneButTheCaller)
 {
-  EXPECT_EQ (lines (hub.handle_invocation ("A", call ("NewUser", {"alice"}))),
-             (std::vector<std::string>{
-                 R"(B <- {"type":1,"target":"NewUserArrived","arguments":["{\"userName\":\"alice\",\"connectionId\":\"A\"}"]})",
-                 R"(C <- {"type":1,"target":"NewUserArrived","arguments":["{\"userName\":\"alice\",\"connectionId\":\"A\"}"]})",
-                 R"(A <- {"type":3,"invocationId":"1"})",
-             }));
+  EXPECT_EQ (
+      lines (hub.handle_invocation ("A", call ("NewUser", {"alice"}))),
+      (std::vector<std::string>{
+          R"(B <- {"type":1,"target":"NewUserArrived","arguments":["{\"userName\":\"alice\",\"connectionId\":\"A\"}"]})",
+          R"(C <- {"type":1,"target":"NewUserArrived","arguments":["{\"userName\":\"alice\",\"connectionId\":\"A\"}"]})",
+          R"(A <- {"type":3,"invocationId":"1"})",
+      }));
   EXPECT_EQ (hub.user_name ("A"), "alice");
 }
 
 TEST_F (HubStateTest, HelloUserReachesOnlyItsTarget)
 {
-  EXPECT_EQ (lines (hub.handle_invocation (
-                 "B", call ("HelloUser", {"bob", "A"}, "7"))),
-             (std::vector<std::string>{
-                 R"(A <- {"type":1,"target":"UserSaidHello","arguments":["{\"userName\":\"bob\",\"connectionId\":\"B\"}"]})",
-                 R"(B <- {"type":3,"invocationId":"7"})",
-             }));
+  EXPECT_EQ (
+      lines (
+          hub.handle_invocation ("B", call ("HelloUser", {"bob", "A"}, "7"))),
+      (std::vector<std::string>{
+          R"(A <- {"type":1,"target":"UserSaidHello","arguments":["{\"userName\":\"bob\",\"connectionId\":\"B\"}"]})",
+          R"(B <- {"type":3,"invocationId":"7"})",
+      }));
 }
 
 TEST_F (HubStateTest, SendSignalCarriesTheCallerAndTheSignalUnchanged)
 {
-  const char *signal =
-      R"({"type":"candidate","candidate":{"candidate":"candidate:1 1 UDP 1 127.0.0.1 5000 typ host","sdpMLineIndex":0,"sdpMid":"0"}})";
+  const char *signal
+      = R"({"type":"candidate","candidate":{"candidate":"candidate:1 1 UDP 1 127.0.0.1 5000 typ host","sdpMLineIndex":0,"sdpMid":"0"}})";
   auto out = hub.handle_invocation ("A", call ("SendSignal", {signal, "C"}));
   ASSERT_EQ (out.size (), 2u);
   EXPECT_EQ (out[0].connection_id, "C");
@@ -95,15 +97,16 @@ TEST_F (HubStateTest, MethodNamesMatchCaseInsensitively)
 
 TEST_F (HubStateTest, NonBlockingInvocationGetsNoCompletion)
 {
-  EXPECT_EQ (lines (hub.handle_invocation (
-                 "A", call ("SendSignal", {"x", "B"}, std::nullopt))),
-             (std::vector<std::string>{
-                 R"(B <- {"type":1,"target":"SendSignal","arguments":["A","x"]})",
-             }));
+  EXPECT_EQ (
+      lines (hub.handle_invocation (
+          "A", call ("SendSignal", {"x", "B"}, std::nullopt))),
+      (std::vector<std::string>{
+          R"(B <- {"type":1,"target":"SendSignal","arguments":["A","x"]})",
+      }));
   bool failed = false;
-  EXPECT_TRUE (hub.handle_invocation ("A", call ("Nope", {}, std::nullopt),
-                                      &failed)
-                   .empty ());
+  EXPECT_TRUE (
+      hub.handle_invocation ("A", call ("Nope", {}, std::nullopt), &failed)
+          .empty ());
   EXPECT_TRUE (failed);
 }
 
@@ -116,8 +119,8 @@ struct BadCall
 
 TEST_F (HubStateTest, BadCallsGetACompletionErrorAndNothingElse)
 {
-  std::vector<JsonValue> numbers = {JsonValue::from_int (1),
-                                    JsonValue::from_int (2)};
+  std::vector<JsonValue> numbers
+      = {JsonValue::from_int (1), JsonValue::from_int (2)};
   const BadCall rows[] = {
       {"unknown method", call ("Shout", {"x"}), "Unknown hub method 'Shout'"},
       {"too few", call ("SendSignal", {"x"}), "provides 1 argument(s)"},
@@ -146,11 +149,12 @@ TEST_F (HubStateTest, BadCallsGetACompletionErrorAndNothingElse)
 
 TEST_F (HubStateTest, RemovingAConnectionTellsEveryoneLeft)
 {
-  EXPECT_EQ (lines (hub.remove_connection ("B")),
-             (std::vector<std::string>{
-                 R"(A <- {"type":1,"target":"UserDisconnect","arguments":["B"]})",
-                 R"(C <- {"type":1,"target":"UserDisconnect","arguments":["B"]})",
-             }));
+  EXPECT_EQ (
+      lines (hub.remove_connection ("B")),
+      (std::vector<std::string>{
+          R"(A <- {"type":1,"target":"UserDisconnect","arguments":["B"]})",
+          R"(C <- {"type":1,"target":"UserDisconnect","arguments":["B"]})",
+      }));
   EXPECT_FALSE (hub.has_connection ("B"));
   EXPECT_EQ (hub.connection_count (), 2u);
   /* Gone is gone: no second notice, and signals to it fail. */

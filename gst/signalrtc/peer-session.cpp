@@ -1,0 +1,861 @@
+/* signalrtc
+ * Copyright (C) 2026 signalrtc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "peer-session.h"
+
+#include "send-input.h"
+
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/nice/nice.h>
+#include <nice/agent.h>
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+
+GST_DEBUG_CATEGORY_STATIC (session_debug);
+#define GST_CAT_DEFAULT session_debug
+
+namespace signalrtc {
+
+namespace {
+
+void
+ensure_debug_category ()
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (session_debug, "signalrtc-session", 0,
+                             "signalrtc peer sessions (one webrtcbin each)");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+struct RtpCodec
+{
+  const char *encoding;
+  const char *media;
+  guint default_pt;
+  guint clock_rate;
+  const char *payloader;
+  const char *depayloader;
+  const char *parser; /* after the depayloader, or nullptr */
+  const char *decoder;
+};
+
+constexpr RtpCodec kCodecs[] = {
+    {"VP8", "video", 96, 90000, "rtpvp8pay", "rtpvp8depay", nullptr, "vp8dec"},
+    {"VP9", "video", 98, 90000, "rtpvp9pay", "rtpvp9depay", nullptr, "vp9dec"},
+    {"H264", "video", 102, 90000, "rtph264pay", "rtph264depay", "h264parse",
+     "avdec_h264"},
+    {"OPUS", "audio", 111, 48000, "rtpopuspay", "rtpopusdepay", nullptr,
+     "opusdec"},
+};
+
+const RtpCodec *
+find_codec (const char *encoding)
+{
+  for (const auto &c : kCodecs) {
+    if (encoding && g_ascii_strcasecmp (c.encoding, encoding) == 0)
+      return &c;
+  }
+  return nullptr;
+}
+
+GstCaps *
+rtp_caps (const RtpCodec &codec, guint pt)
+{
+  GstCaps *caps = gst_caps_new_simple (
+      "application/x-rtp", "media", G_TYPE_STRING, codec.media, "encoding-name",
+      G_TYPE_STRING, codec.encoding, "payload", G_TYPE_INT, (gint)pt,
+      "clock-rate", G_TYPE_INT, (gint)codec.clock_rate, nullptr);
+  if (g_str_equal (codec.encoding, "OPUS"))
+    gst_caps_set_simple (caps, "encoding-params", G_TYPE_STRING, "2", nullptr);
+  if (g_str_equal (codec.encoding, "H264"))
+    gst_caps_set_simple (caps, "packetization-mode", G_TYPE_STRING, "1",
+                         nullptr);
+  return caps;
+}
+
+/* The payload type @sdp gives @encoding in its first m-line of @media. */
+std::optional<guint>
+offered_pt (const GstSDPMessage *sdp, const char *media, const char *encoding)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    if (g_strcmp0 (gst_sdp_media_get_media (m), media) != 0)
+      continue;
+    for (guint f = 0; f < gst_sdp_media_formats_len (m); f++) {
+      const char *format = gst_sdp_media_get_format (m, f);
+      guint pt = (guint)atoi (format);
+      g_autofree gchar *key = nullptr;
+      for (guint a = 0; a < gst_sdp_media_attributes_len (m); a++) {
+        const GstSDPAttribute *attr = gst_sdp_media_get_attribute (m, a);
+        if (g_strcmp0 (attr->key, "rtpmap") != 0 || !attr->value)
+          continue;
+        /* "96 VP8/90000" */
+        g_auto (GStrv) parts = g_strsplit_set (attr->value, " /", 3);
+        if (parts[0] && parts[1] && (guint)atoi (parts[0]) == pt
+            && g_ascii_strcasecmp (parts[1], encoding) == 0)
+          return pt;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool
+has_known_codec (const GstSDPMessage *sdp)
+{
+  for (const auto &c : kCodecs) {
+    if (offered_pt (sdp, c.media, c.encoding))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+/* A payloader branch: shared tee -> queue -> payloader -> capsfilter ->
+ * webrtcbin. */
+struct PeerSession::Branch
+{
+  SendInput *input;
+  GstPad *tee_pad;
+  std::vector<GstElement *> elements;
+};
+
+/* A receive chain behind one src pad: depayloader (-> decoder). */
+struct PeerSession::Track
+{
+  GstElement *bin;
+  GstPad *ghost; /* on the signalrtcbin */
+};
+
+std::shared_ptr<PeerSession>
+PeerSession::create (GstBin *bin, Delegate *delegate, Config config)
+{
+  ensure_debug_category ();
+  return std::shared_ptr<PeerSession> (
+      new PeerSession (bin, delegate, std::move (config)));
+}
+
+PeerSession::PeerSession (GstBin *bin, Delegate *delegate, Config config)
+    : bin_ (bin), delegate_ (delegate), config_ (std::move (config))
+{}
+
+PeerSession::~PeerSession ()
+{
+  stop ();
+}
+
+template <typename Fn>
+void
+PeerSession::hop (Fn fn)
+{
+  auto *task = new std::function<void ()> (
+      [weak = weak_from_this (), fn = std::move (fn)] () mutable {
+        if (auto self = weak.lock ())
+          fn (*self);
+      });
+  g_main_context_invoke_full (
+      delegate_->hub_context (), G_PRIORITY_DEFAULT,
+      [] (gpointer data) -> gboolean {
+        (*static_cast<std::function<void ()> *> (data)) ();
+        return G_SOURCE_REMOVE;
+      },
+      task,
+      [] (gpointer data) {
+        delete static_cast<std::function<void ()> *> (data);
+      });
+}
+
+/* A weak_ptr on the heap for a C callback's user data. */
+using WeakSession = std::weak_ptr<PeerSession>;
+
+static void
+free_weak (gpointer data, GClosure * = nullptr)
+{
+  delete static_cast<WeakSession *> (data);
+}
+
+bool
+PeerSession::start (GError **error)
+{
+  g_autofree gchar *name
+      = g_strdup_printf ("webrtc-%s", config_.connection_id.c_str ());
+  webrtc_ = gst_element_factory_make ("webrtcbin", name);
+  if (!webrtc_) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                 "webrtcbin is missing (install gstreamer1.0-plugins-bad "
+                 "and gstreamer1.0-nice)");
+    return false;
+  }
+  gst_object_ref_sink (webrtc_);
+  gst_util_set_object_arg (G_OBJECT (webrtc_), "bundle-policy", "max-bundle");
+  g_object_set (webrtc_, "latency", config_.latency_ms, nullptr);
+  if (!config_.stun_server.empty ())
+    g_object_set (webrtc_, "stun-server", config_.stun_server.c_str (),
+                  nullptr);
+  if (!config_.turn_server.empty ())
+    g_object_set (webrtc_, "turn-server", config_.turn_server.c_str (),
+                  nullptr);
+  configure_ice ();
+
+  g_signal_connect_data (
+      webrtc_, "on-ice-candidate",
+      G_CALLBACK (
+          +[] (GstElement *, guint mline, gchar *candidate, gpointer data) {
+            if (auto self = static_cast<WeakSession *> (data)->lock ())
+              self->hop ([mline, c = std::string (candidate)] (PeerSession &s) {
+                s.send_local_candidate (mline, c);
+              });
+          }),
+      new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
+  g_signal_connect_data (
+      webrtc_, "pad-added",
+      G_CALLBACK (+[] (GstElement *, GstPad *pad, gpointer data) {
+        if (auto self = static_cast<WeakSession *> (data)->lock ())
+          self->on_pad_added (pad);
+      }),
+      new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
+  g_signal_connect_data (
+      webrtc_, "on-data-channel",
+      G_CALLBACK (
+          +[] (GstElement *, GstWebRTCDataChannel *channel, gpointer data) {
+            if (auto self = static_cast<WeakSession *> (data)->lock ()) {
+              gst_object_ref (channel);
+              self->hop ([channel] (PeerSession &s) {
+                if (!s.channel_ && !s.stopped_)
+                  s.watch_data_channel (channel);
+                gst_object_unref (channel);
+              });
+            }
+          }),
+      new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
+  g_signal_connect_data (
+      webrtc_, "notify::connection-state",
+      G_CALLBACK (+[] (GstElement *webrtc, GParamSpec *, gpointer data) {
+        GstWebRTCPeerConnectionState state;
+        g_object_get (webrtc, "connection-state", &state, nullptr);
+        if (auto self = static_cast<WeakSession *> (data)->lock ())
+          self->hop ([state] (PeerSession &s) {
+            if (s.stopped_)
+              return;
+            if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED
+                && !s.connected_) {
+              s.connected_ = true;
+              s.delegate_->session_connected (s);
+            } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+              s.fail ("the connection failed (ICE or DTLS)");
+            }
+          });
+      }),
+      new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
+
+  gst_bin_add (bin_, webrtc_);
+  gst_element_sync_state_with_parent (webrtc_);
+
+  if (config_.initiator) {
+    for (SendInput *input : delegate_->send_inputs ()) {
+      const RtpCodec *codec = find_codec (input->encoding ().c_str ());
+      if (codec)
+        link_input (input, codec->default_pt);
+    }
+    add_receive_transceivers ();
+    /* simple-peer's connect waits for a data channel: the initiator makes
+     * one before the offer. */
+    create_data_channel ();
+    create_offer ();
+  }
+  return true;
+}
+
+/* PROTOCOL.md §6: libnice gathers nothing on loopback unless told to, and
+ * UPnP discovery only delays gathering. */
+void
+PeerSession::configure_ice ()
+{
+  GstWebRTCICE *ice = nullptr;
+  g_object_get (webrtc_, "ice-agent", &ice, nullptr);
+  if (!ice)
+    return;
+  NiceAgent *agent = nullptr;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, nullptr);
+  if (agent) {
+    g_object_set (agent, "upnp", FALSE, nullptr);
+    for (const auto &address : config_.local_addresses) {
+      NiceAddress a;
+      nice_address_init (&a);
+      if (nice_address_set_from_string (&a, address.c_str ()))
+        nice_agent_add_local_address (agent, &a);
+      else
+        GST_WARNING ("ignoring local address '%s'", address.c_str ());
+    }
+    g_object_unref (agent);
+  }
+  gst_object_unref (ice);
+}
+
+bool
+PeerSession::link_input (SendInput *input, guint pt)
+{
+  const RtpCodec *codec = find_codec (input->encoding ().c_str ());
+  GstElement *queue = gst_element_factory_make ("queue", nullptr);
+  GstElement *pay = gst_element_factory_make (codec->payloader, nullptr);
+  GstElement *filter = gst_element_factory_make ("capsfilter", nullptr);
+  if (!queue || !pay || !filter) {
+    for (GstElement *e : {queue, pay, filter})
+      if (e)
+        gst_object_unref (gst_object_ref_sink (e));
+    GST_ELEMENT_WARNING (bin_, CORE, MISSING_PLUGIN,
+                         ("The element '%s' is missing", codec->payloader),
+                         (nullptr));
+    return false;
+  }
+  /* Leaky: a slow peer drops its own packets, never stalls the tee. */
+  gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
+  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
+                "max-size-time", (guint64)500 * GST_MSECOND, nullptr);
+  g_object_set (pay, "pt", pt, nullptr);
+  if (g_str_equal (codec->encoding, "H264")) {
+    g_object_set (pay, "config-interval", -1, nullptr);
+    gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode", "zero-latency");
+  } else if (g_str_has_prefix (codec->encoding, "VP")) {
+    gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
+  }
+  g_autoptr (GstCaps) caps = rtp_caps (*codec, pt);
+  g_object_set (filter, "caps", caps, nullptr);
+
+  gst_bin_add_many (bin_, queue, pay, filter, nullptr);
+  GstPadTemplate *templ = gst_element_class_get_pad_template (
+      GST_ELEMENT_GET_CLASS (webrtc_), "sink_%u");
+  g_autoptr (GstPad) sink
+      = gst_element_request_pad (webrtc_, templ, nullptr, caps);
+  g_autoptr (GstPad) filter_src = gst_element_get_static_pad (filter, "src");
+  if (!sink || !gst_element_link_many (queue, pay, filter, nullptr)
+      || gst_pad_link (filter_src, sink) != GST_PAD_LINK_OK) {
+    GST_ELEMENT_WARNING (bin_, CORE, NEGOTIATION, (nullptr),
+                         ("could not link the %s input to the peer %s",
+                          input->kind ().c_str (),
+                          config_.connection_id.c_str ()));
+    return false;
+  }
+  for (GstElement *e : {queue, pay, filter})
+    gst_element_sync_state_with_parent (e);
+
+  /* Last, so that data only flows into a ready branch. */
+  GstPad *tee_pad = gst_element_request_pad_simple (input->tee (), "src_%u");
+  g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
+  gst_pad_link (tee_pad, queue_sink);
+  branches_.push_back (
+      std::make_unique<Branch> (Branch{input, tee_pad, {queue, pay, filter}}));
+  input->request_key_frame ();
+  GST_INFO ("peer %s: sending %s as %s pt %u", config_.connection_id.c_str (),
+            input->kind ().c_str (), codec->encoding, pt);
+  return true;
+}
+
+/* The initiator also wants what the peer sends, for each kind it has no
+ * input of (a sendrecv transceiver covers the others). */
+void
+PeerSession::add_receive_transceivers ()
+{
+  bool have_video = false, have_audio = false;
+  for (const auto &b : branches_) {
+    have_video |= b->input->kind () == "video";
+    have_audio |= b->input->kind () == "audio";
+  }
+  auto add = [this] (GstCaps *caps) {
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_signal_emit_by_name (webrtc_, "add-transceiver",
+                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps,
+                           &trans);
+    if (trans)
+      gst_object_unref (trans);
+    gst_caps_unref (caps);
+  };
+  if (!have_video) {
+    GstCaps *caps = rtp_caps (kCodecs[0], kCodecs[0].default_pt);
+    gst_caps_append (caps, rtp_caps (kCodecs[2], kCodecs[2].default_pt));
+    add (caps);
+  }
+  if (!have_audio)
+    add (rtp_caps (kCodecs[3], kCodecs[3].default_pt));
+}
+
+void
+PeerSession::create_data_channel ()
+{
+  /* A random 40-hex label, as simple-peer's. */
+  std::string label;
+  for (int i = 0; i < 5; i++) {
+    g_autofree gchar *chunk = g_strdup_printf ("%08x", g_random_int ());
+    label += chunk;
+  }
+  GstWebRTCDataChannel *channel = nullptr;
+  g_signal_emit_by_name (webrtc_, "create-data-channel", label.c_str (),
+                         nullptr, &channel);
+  if (channel) {
+    watch_data_channel (channel);
+    gst_object_unref (channel);
+  } else {
+    GST_WARNING ("peer %s: could not create a data channel",
+                 config_.connection_id.c_str ());
+  }
+}
+
+void
+PeerSession::watch_data_channel (GstWebRTCDataChannel *channel)
+{
+  channel_ = (GstWebRTCDataChannel *)gst_object_ref (channel);
+  g_signal_connect_data (
+      channel, "on-message-string",
+      G_CALLBACK (+[] (GstWebRTCDataChannel *, gchar *text, gpointer data) {
+        if (auto self = static_cast<WeakSession *> (data)->lock ())
+          self->hop ([t = std::string (text ? text : "")] (PeerSession &s) {
+            if (!s.stopped_)
+              s.delegate_->message_received (s, t);
+          });
+      }),
+      new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
+  g_signal_connect_data (
+      channel, "on-close",
+      G_CALLBACK (+[] (GstWebRTCDataChannel *, gpointer data) {
+        /* simple-peer ends the call when the channel closes: so do we. */
+        if (auto self = static_cast<WeakSession *> (data)->lock ())
+          self->hop ([] (PeerSession &s) {
+            if (!s.stopped_ && s.connected_)
+              s.fail ("the peer closed the data channel");
+          });
+      }),
+      new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
+}
+
+void
+PeerSession::create_offer ()
+{
+  GstPromise *promise = gst_promise_new_with_change_func (
+      [] (GstPromise *promise, gpointer data) {
+        auto self = static_cast<WeakSession *> (data)->lock ();
+        const GstStructure *reply = gst_promise_get_reply (promise);
+        GstWebRTCSessionDescription *offer = nullptr;
+        g_autoptr (GError) error = nullptr;
+        if (reply) {
+          gst_structure_get (reply, "offer",
+                             GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer,
+                             nullptr);
+          gst_structure_get (reply, "error", G_TYPE_ERROR, &error, nullptr);
+        }
+        gst_promise_unref (promise);
+        if (!self)
+          return;
+        if (!offer) {
+          std::string why
+              = std::string ("could not create an offer")
+                + (error ? ": " + std::string (error->message) : "");
+          self->hop ([why] (PeerSession &s) { s.fail (why); });
+          return;
+        }
+        g_signal_emit_by_name (self->webrtc_, "set-local-description", offer,
+                               nullptr);
+        self->hop ([offer] (PeerSession &s) {
+          s.send_local_description (offer);
+          gst_webrtc_session_description_free (offer);
+        });
+      },
+      new WeakSession (weak_from_this ()),
+      [] (gpointer data) { delete static_cast<WeakSession *> (data); });
+  g_signal_emit_by_name (webrtc_, "create-offer", nullptr, promise);
+}
+
+void
+PeerSession::send_local_description (GstWebRTCSessionDescription *desc)
+{
+  if (stopped_)
+    return;
+  g_autofree gchar *text = gst_sdp_message_as_text (desc->sdp);
+  PeerSignal signal;
+  signal.type = desc->type == GST_WEBRTC_SDP_TYPE_OFFER
+                    ? PeerSignal::Type::Offer
+                    : PeerSignal::Type::Answer;
+  signal.sdp = text;
+  delegate_->send_signal (config_.connection_id, signal);
+}
+
+void
+PeerSession::send_local_candidate (guint mline, const std::string &candidate)
+{
+  if (stopped_ || candidate.empty ())
+    return;
+  PeerSignal signal;
+  signal.type = PeerSignal::Type::Candidate;
+  signal.candidate = candidate;
+  signal.sdp_mline_index = mline;
+  /* simple-peer wants the mid too; webrtcbin gives only the index. */
+  GstWebRTCSessionDescription *local = nullptr;
+  g_object_get (webrtc_, "local-description", &local, nullptr);
+  if (local) {
+    if (mline < gst_sdp_message_medias_len (local->sdp)) {
+      const char *mid = gst_sdp_media_get_attribute_val (
+          gst_sdp_message_get_media (local->sdp, mline), "mid");
+      if (mid)
+        signal.sdp_mid = mid;
+    }
+    gst_webrtc_session_description_free (local);
+  }
+  delegate_->send_signal (config_.connection_id, signal);
+}
+
+void
+PeerSession::handle_signal (const PeerSignal &signal)
+{
+  if (stopped_)
+    return;
+  switch (signal.type) {
+  case PeerSignal::Type::Offer:
+  case PeerSignal::Type::Answer:
+    handle_description (signal);
+    break;
+  case PeerSignal::Type::Candidate:
+    if (remote_set_)
+      add_remote_candidate (signal);
+    else
+      pending_candidates_.push_back (signal);
+    break;
+  case PeerSignal::Type::Renegotiate:
+    if (config_.initiator)
+      create_offer ();
+    break;
+  case PeerSignal::Type::TransceiverRequest:
+    if (config_.initiator) {
+      const RtpCodec &codec = signal.kind == "audio" ? kCodecs[3] : kCodecs[0];
+      GstCaps *caps = rtp_caps (codec, codec.default_pt);
+      GstWebRTCRTPTransceiver *trans = nullptr;
+      g_signal_emit_by_name (webrtc_, "add-transceiver",
+                             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                             caps, &trans);
+      gst_caps_unref (caps);
+      if (trans)
+        gst_object_unref (trans);
+      create_offer ();
+    }
+    break;
+  }
+}
+
+void
+PeerSession::handle_description (const PeerSignal &signal)
+{
+  const bool offer = signal.type == PeerSignal::Type::Offer;
+  if (offer == config_.initiator) {
+    GST_ELEMENT_WARNING (bin_, STREAM, WRONG_TYPE,
+                         ("Peer %s sent an unexpected %s",
+                          config_.username.c_str (),
+                          offer ? "offer" : "answer"),
+                         ("connection %s", config_.connection_id.c_str ()));
+    return;
+  }
+  GstSDPMessage *sdp = nullptr;
+  gst_sdp_message_new (&sdp);
+  if (gst_sdp_message_parse_buffer ((const guint8 *)signal.sdp.data (),
+                                    signal.sdp.size (), sdp)
+          != GST_SDP_OK
+      || gst_sdp_message_medias_len (sdp) == 0) {
+    gst_sdp_message_free (sdp);
+    fail ("its SDP could not be parsed");
+    return;
+  }
+  if (!has_known_codec (sdp)) {
+    gst_sdp_message_free (sdp);
+    fail ("it offers no codec in common (VP8, VP9, H.264, Opus)");
+    return;
+  }
+  remote_mids_.clear ();
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const char *mid = gst_sdp_media_get_attribute_val (
+        gst_sdp_message_get_media (sdp, i), "mid");
+    remote_mids_.push_back (mid ? mid : "");
+  }
+
+  /* As answerer, link the inputs first, with the payload types the offer
+   * gives, so that the offered m-lines find them (a mismatch would make
+   * webrtcbin answer recvonly). */
+  if (offer && branches_.empty ()) {
+    for (SendInput *input : delegate_->send_inputs ()) {
+      const RtpCodec *codec = find_codec (input->encoding ().c_str ());
+      auto pt = codec ? offered_pt (sdp, codec->media, codec->encoding)
+                      : std::nullopt;
+      if (pt)
+        link_input (input, *pt);
+      else
+        GST_INFO ("peer %s does not take %s: not sending that input",
+                  config_.connection_id.c_str (), input->encoding ().c_str ());
+    }
+  }
+
+  GstWebRTCSessionDescription *desc = gst_webrtc_session_description_new (
+      offer ? GST_WEBRTC_SDP_TYPE_OFFER : GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  GstPromise *promise = gst_promise_new_with_change_func (
+      [] (GstPromise *promise, gpointer data) {
+        auto *ctx = static_cast<std::pair<WeakSession, bool> *> (data);
+        const GstStructure *reply = gst_promise_get_reply (promise);
+        g_autoptr (GError) error = nullptr;
+        if (reply)
+          gst_structure_get (reply, "error", G_TYPE_ERROR, &error, nullptr);
+        bool was_offer = ctx->second;
+        std::string why = error ? error->message : "";
+        gst_promise_unref (promise);
+        if (auto self = ctx->first.lock ()) {
+          self->hop ([was_offer, why] (PeerSession &s) {
+            if (!why.empty ())
+              s.fail ("its description was refused: " + why);
+            else
+              s.on_remote_description_set (was_offer);
+          });
+        }
+      },
+      new std::pair<WeakSession, bool> (weak_from_this (), offer),
+      [] (gpointer data) {
+        delete static_cast<std::pair<WeakSession, bool> *> (data);
+      });
+  g_signal_emit_by_name (webrtc_, "set-remote-description", desc, promise);
+  gst_webrtc_session_description_free (desc);
+}
+
+void
+PeerSession::on_remote_description_set (bool offer)
+{
+  if (stopped_)
+    return;
+  remote_set_ = true;
+  auto pending = std::move (pending_candidates_);
+  pending_candidates_.clear ();
+  for (const auto &c : pending)
+    add_remote_candidate (c);
+  if (!offer)
+    return;
+
+  GstPromise *promise = gst_promise_new_with_change_func (
+      [] (GstPromise *promise, gpointer data) {
+        auto self = static_cast<WeakSession *> (data)->lock ();
+        const GstStructure *reply = gst_promise_get_reply (promise);
+        GstWebRTCSessionDescription *answer = nullptr;
+        if (reply)
+          gst_structure_get (reply, "answer",
+                             GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer,
+                             nullptr);
+        gst_promise_unref (promise);
+        if (!self) {
+          if (answer)
+            gst_webrtc_session_description_free (answer);
+          return;
+        }
+        if (!answer) {
+          self->hop ([] (PeerSession &s) {
+            s.fail ("no answer could be made to its offer");
+          });
+          return;
+        }
+        g_signal_emit_by_name (self->webrtc_, "set-local-description", answer,
+                               nullptr);
+        self->hop ([answer] (PeerSession &s) {
+          s.send_local_description (answer);
+          gst_webrtc_session_description_free (answer);
+        });
+      },
+      new WeakSession (weak_from_this ()),
+      [] (gpointer data) { delete static_cast<WeakSession *> (data); });
+  g_signal_emit_by_name (webrtc_, "create-answer", nullptr, promise);
+}
+
+void
+PeerSession::add_remote_candidate (const PeerSignal &signal)
+{
+  if (signal.candidate.empty ())
+    return; /* end of candidates */
+  /* Browsers hide host addresses behind mDNS names we cannot resolve. */
+  if (signal.candidate.find (".local ") != std::string::npos) {
+    GST_DEBUG ("ignoring an mDNS candidate: %s", signal.candidate.c_str ());
+    return;
+  }
+  guint mline = 0;
+  if (signal.sdp_mline_index) {
+    mline = *signal.sdp_mline_index;
+  } else if (signal.sdp_mid) {
+    auto it = std::find (remote_mids_.begin (), remote_mids_.end (),
+                         *signal.sdp_mid);
+    if (it == remote_mids_.end ())
+      return;
+    mline = it - remote_mids_.begin ();
+  }
+  g_signal_emit_by_name (webrtc_, "add-ice-candidate", mline,
+                         signal.candidate.c_str ());
+}
+
+bool
+PeerSession::send_message (const std::string &text)
+{
+  if (!channel_ || stopped_)
+    return false;
+  GstWebRTCDataChannelState state;
+  g_object_get (channel_, "ready-state", &state, nullptr);
+  if (state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
+    return false;
+  gst_webrtc_data_channel_send_string (channel_, text.c_str ());
+  return true;
+}
+
+void
+PeerSession::fail (const std::string &why)
+{
+  if (stopped_ || failed_)
+    return;
+  failed_ = true;
+  delegate_->session_failed (*this, why);
+}
+
+/* webrtcbin's streaming thread: a remote track arrived. */
+void
+PeerSession::on_pad_added (GstPad *pad)
+{
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, nullptr);
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  const RtpCodec *codec
+      = find_codec (gst_structure_get_string (s, "encoding-name"));
+
+  GstElement *track_bin = gst_bin_new (nullptr);
+  std::vector<GstElement *> chain;
+  auto add = [&] (const char *factory) {
+    GstElement *e
+        = factory ? gst_element_factory_make (factory, nullptr) : nullptr;
+    if (e)
+      chain.push_back (e);
+    return e != nullptr || factory == nullptr;
+  };
+  bool ok = codec != nullptr && add (codec->depayloader) && add (codec->parser);
+  if (ok && config_.decode) {
+    ok = add (codec->decoder);
+    if (g_str_equal (codec->media, "video"))
+      ok = ok && add ("videoconvert");
+    else
+      ok = ok && add ("audioconvert") && add ("audioresample");
+  }
+  if (!ok) {
+    for (GstElement *e : chain)
+      gst_object_unref (gst_object_ref_sink (e));
+    gst_object_unref (gst_object_ref_sink (track_bin));
+    /* Swallow it so that webrtcbin does not stop on not-linked. */
+    GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+    g_object_set (sink, "async", FALSE, "sync", FALSE, nullptr);
+    gst_bin_add (bin_, sink);
+    gst_element_sync_state_with_parent (sink);
+    g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
+    gst_pad_link (pad, sink_pad);
+    GST_ELEMENT_WARNING (bin_, STREAM, CODEC_NOT_FOUND,
+                         ("Cannot receive %s from %s",
+                          codec ? codec->encoding : "this codec",
+                          config_.username.c_str ()),
+                         ("caps %" GST_PTR_FORMAT, caps));
+    return;
+  }
+
+  for (GstElement *e : chain)
+    gst_bin_add (GST_BIN (track_bin), e);
+  for (gsize i = 1; i < chain.size (); i++)
+    gst_element_link (chain[i - 1], chain[i]);
+  g_autoptr (GstPad) first
+      = gst_element_get_static_pad (chain.front (), "sink");
+  g_autoptr (GstPad) last = gst_element_get_static_pad (chain.back (), "src");
+  gst_element_add_pad (track_bin, gst_ghost_pad_new ("sink", first));
+  gst_element_add_pad (track_bin, gst_ghost_pad_new ("src", last));
+  gst_bin_add (bin_, track_bin);
+  gst_element_sync_state_with_parent (track_bin);
+
+  g_autoptr (GstPad) track_sink
+      = gst_element_get_static_pad (track_bin, "sink");
+  gst_pad_link (pad, track_sink);
+
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock (tracks_lock_);
+    name = std::string (codec->media) + "_" + config_.connection_id + "_"
+           + std::to_string (next_track_++);
+  }
+  g_autoptr (GstPad) track_src = gst_element_get_static_pad (track_bin, "src");
+  GstPad *ghost = gst_ghost_pad_new (name.c_str (), track_src);
+  gst_pad_set_active (ghost, TRUE);
+  {
+    std::lock_guard<std::mutex> lock (tracks_lock_);
+    if (stopped_) {
+      gst_object_unref (gst_object_ref_sink (ghost));
+      return;
+    }
+    tracks_.push_back (std::make_unique<Track> (Track{track_bin, ghost}));
+  }
+  gst_element_add_pad (GST_ELEMENT (bin_), ghost);
+  GST_INFO ("peer %s: new %s track on %s", config_.connection_id.c_str (),
+            codec->encoding, name.c_str ());
+  delegate_->track_added (*this, ghost, codec->media);
+}
+
+void
+PeerSession::stop ()
+{
+  if (stopped_)
+    return;
+  {
+    std::lock_guard<std::mutex> lock (tracks_lock_);
+    stopped_ = true;
+  }
+  /* 1. Off the shared tees first: a released tee pad is skipped, while a
+   * flushing branch would stop the tee for every peer. */
+  for (auto &b : branches_) {
+    gst_element_release_request_pad (b->input->tee (), b->tee_pad);
+    gst_object_unref (b->tee_pad);
+  }
+  /* 2. Stop the webrtcbin: nothing more comes out of it. */
+  if (webrtc_) {
+    gst_element_set_locked_state (webrtc_, TRUE);
+    gst_element_set_state (webrtc_, GST_STATE_NULL);
+  }
+  if (channel_) {
+    gst_object_unref (channel_);
+    channel_ = nullptr;
+  }
+  /* 3. EOS down every src pad of this peer, then remove them. */
+  std::vector<std::unique_ptr<Track>> tracks;
+  {
+    std::lock_guard<std::mutex> lock (tracks_lock_);
+    tracks.swap (tracks_);
+  }
+  for (auto &t : tracks) {
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (t->bin, "sink");
+    gst_pad_send_event (sink, gst_event_new_eos ());
+    gst_element_remove_pad (GST_ELEMENT (bin_), t->ghost);
+    gst_element_set_locked_state (t->bin, TRUE);
+    gst_element_set_state (t->bin, GST_STATE_NULL);
+    gst_bin_remove (bin_, t->bin);
+  }
+  for (auto &b : branches_) {
+    for (GstElement *e : b->elements) {
+      gst_element_set_locked_state (e, TRUE);
+      gst_element_set_state (e, GST_STATE_NULL);
+      gst_bin_remove (bin_, e);
+    }
+  }
+  branches_.clear ();
+  if (webrtc_) {
+    gst_bin_remove (bin_, webrtc_);
+    gst_object_unref (webrtc_);
+    webrtc_ = nullptr;
+  }
+}
+
+}  // namespace signalrtc

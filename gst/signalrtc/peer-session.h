@@ -1,0 +1,133 @@
+/* signalrtc
+ * Copyright (C) 2026 signalrtc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "protocol/peer-signal.h"
+
+#include <gst/gst.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace signalrtc {
+
+class SendInput;
+
+/* One call with one remote user: owns one webrtcbin inside the signalrtcbin,
+ * the per-peer payloader branches hung on the shared inputs' tees, and the
+ * depayload/decode chains behind the src pads of that peer.
+ *
+ * Threads: every public method runs on the hub thread (the bin's hub
+ * GMainContext). webrtcbin calls back on its own threads; those callbacks
+ * hold a weak_ptr and hop to the hub context before touching the session,
+ * except pad-added, which builds the receive chain where it is (the tracks
+ * list is guarded by tracks_lock_). */
+class PeerSession : public std::enable_shared_from_this<PeerSession>
+{
+ public:
+  /* The bin's side: all called on the hub thread. */
+  class Delegate
+  {
+   public:
+    virtual ~Delegate () = default;
+    virtual GMainContext *hub_context () = 0;
+    virtual void send_signal (const std::string &connection_id,
+                              const PeerSignal &signal)
+        = 0;
+    virtual std::vector<SendInput *> send_inputs () = 0;
+    virtual void session_connected (PeerSession &session) = 0;
+    /* The session cannot go on; the bin stops and forgets it. */
+    virtual void session_failed (PeerSession &session, const std::string &why)
+        = 0;
+    virtual void message_received (PeerSession &session,
+                                   const std::string &text)
+        = 0;
+    /* A src pad for this peer appeared (any thread). */
+    virtual void track_added (PeerSession &session, GstPad *pad,
+                              const std::string &kind)
+        = 0;
+  };
+
+  struct Config
+  {
+    std::string connection_id;
+    std::string username;
+    bool initiator = false;
+    bool decode = true;
+    guint latency_ms = 200;
+    std::string stun_server;
+    std::string turn_server;
+    /* Addresses ICE gathers host candidates on; empty: libnice's own
+     * choice (every interface that is up but loopback). */
+    std::vector<std::string> local_addresses;
+  };
+
+  static std::shared_ptr<PeerSession> create (GstBin *bin, Delegate *delegate,
+                                              Config config);
+  ~PeerSession ();
+
+  /* Builds the webrtcbin. An initiator links the inputs, adds receive
+   * transceivers and a data channel, and sends an offer. FALSE when the
+   * webrtcbin cannot be made. */
+  bool start (GError **error);
+  /* A signal from the remote peer. */
+  void handle_signal (const PeerSignal &signal);
+  /* Chat over the data channel; FALSE when it is not open. */
+  bool send_message (const std::string &text);
+  /* Tears everything down: src pads get EOS and are removed. */
+  void stop ();
+
+  const std::string &connection_id () const { return config_.connection_id; }
+  const std::string &username () const { return config_.username; }
+  bool initiator () const { return config_.initiator; }
+  bool connected () const { return connected_; }
+  GstElement *webrtcbin () const { return webrtc_; }
+
+ private:
+  struct Branch;
+  struct Track;
+
+  PeerSession (GstBin *bin, Delegate *delegate, Config config);
+
+  void configure_ice ();
+  bool link_input (SendInput *input, guint pt);
+  void add_receive_transceivers ();
+  void create_data_channel ();
+  void watch_data_channel (GstWebRTCDataChannel *channel);
+  void create_offer ();
+  void handle_description (const PeerSignal &signal);
+  void on_remote_description_set (bool offer);
+  void add_remote_candidate (const PeerSignal &signal);
+  void send_local_description (GstWebRTCSessionDescription *desc);
+  void send_local_candidate (guint mline, const std::string &candidate);
+  void fail (const std::string &why);
+  void on_pad_added (GstPad *pad);
+
+  /* Runs @fn on the hub thread if the session still exists then. */
+  template <typename Fn> void hop (Fn fn);
+
+  GstBin *bin_;
+  Delegate *delegate_;
+  Config config_;
+  GstElement *webrtc_ = nullptr;
+  GstWebRTCDataChannel *channel_ = nullptr;
+  std::vector<std::unique_ptr<Branch>> branches_;
+  std::vector<std::string> remote_mids_;
+  std::vector<PeerSignal> pending_candidates_;
+  bool remote_set_ = false;
+  bool connected_ = false;
+  bool stopped_ = false;
+  bool failed_ = false;
+
+  std::mutex tracks_lock_; /* guards tracks_ and next_track_ */
+  std::vector<std::unique_ptr<Track>> tracks_;
+  guint next_track_ = 0;
+};
+
+}  // namespace signalrtc

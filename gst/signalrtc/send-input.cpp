@@ -1,0 +1,267 @@
+/* signalrtc
+ * Copyright (C) 2026 signalrtc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "send-input.h"
+
+#include <gst/video/video.h>
+
+#include <vector>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_signalrtc_bin_debug);
+#define GST_CAT_DEFAULT gst_signalrtc_bin_debug
+
+namespace signalrtc {
+
+namespace {
+
+/* Encoded caps each RTP encoding name stands for. */
+const char *
+encoded_media_type (const std::string &encoding)
+{
+  if (encoding == "VP8")
+    return "video/x-vp8";
+  if (encoding == "VP9")
+    return "video/x-vp9";
+  if (encoding == "H264")
+    return "video/x-h264";
+  return "audio/x-opus";
+}
+
+GstElement *
+make (const char *factory, GError **error)
+{
+  GstElement *e = gst_element_factory_make (factory, nullptr);
+  if (!e && error && !*error) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                 "The element '%s' is missing (install its GStreamer plugin)",
+                 factory);
+  }
+  return e;
+}
+
+/* Encoders tuned for real-time calls: no look-ahead, constant bitrate,
+ * key frames only when asked for (a new peer, a PLI). */
+std::vector<GstElement *>
+encoder_chain (const std::string &kind, const std::string &encoding,
+               guint bitrate, GError **error)
+{
+  std::vector<GstElement *> chain;
+  auto add = [&] (const char *factory) {
+    GstElement *e = make (factory, error);
+    if (e)
+      chain.push_back (e);
+    return e;
+  };
+  if (kind == "audio") {
+    add ("audioconvert");
+    add ("audioresample");
+    if (GstElement *enc = add ("opusenc")) {
+      g_object_set (enc, "perfect-timestamp", TRUE, nullptr);
+      gst_util_set_object_arg (G_OBJECT (enc), "audio-type", "voice");
+    }
+  } else {
+    add ("videoconvert");
+    if (encoding == "H264") {
+      if (GstElement *enc = add ("x264enc")) {
+        gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
+        gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "ultrafast");
+        g_object_set (enc, "key-int-max", 3000, nullptr);
+        if (bitrate)
+          g_object_set (enc, "bitrate", MAX (bitrate / 1000, 1u), nullptr);
+      }
+      if (GstElement *filter = add ("capsfilter")) {
+        g_autoptr (GstCaps) caps = gst_caps_from_string (
+            "video/x-h264,profile=constrained-baseline");
+        g_object_set (filter, "caps", caps, nullptr);
+      }
+    } else {
+      if (GstElement *enc = add (encoding == "VP9" ? "vp9enc" : "vp8enc")) {
+        g_object_set (enc, "deadline", (gint64)1, "lag-in-frames", 0,
+                      "keyframe-max-dist", 3000, "cpu-used", 4, nullptr);
+        gst_util_set_object_arg (G_OBJECT (enc), "end-usage", "cbr");
+        gst_util_set_object_arg (G_OBJECT (enc), "error-resilient", "default");
+        if (bitrate)
+          g_object_set (enc, "target-bitrate", (gint)bitrate, nullptr);
+      }
+    }
+  }
+  if (error && *error) {
+    for (GstElement *e : chain)
+      gst_object_unref (gst_object_ref_sink (e));
+    chain.clear ();
+  }
+  return chain;
+}
+
+}  // namespace
+
+SendInput::SendInput (GstBin *bin, const std::string &pad_name,
+                      const std::string &kind, const std::string &encoding,
+                      guint bitrate, std::function<void ()> on_eos)
+    : bin_ (bin), kind_ (kind), encoding_ (encoding), bitrate_ (bitrate),
+      on_eos_ (std::move (on_eos))
+{
+  g_mutex_init (&lock_);
+  queue_ = gst_element_factory_make ("queue", nullptr);
+  tee_ = gst_element_factory_make ("tee", nullptr);
+  /* Nobody may be watching yet: that is no error. */
+  g_object_set (tee_, "allow-not-linked", TRUE, nullptr);
+  gst_bin_add_many (bin_, queue_, tee_, nullptr);
+  gst_object_ref (queue_);
+  gst_object_ref (tee_);
+
+  GstPad *queue_sink = gst_element_get_static_pad (queue_, "sink");
+  ghost_ = gst_ghost_pad_new (pad_name.c_str (), queue_sink);
+  gst_object_unref (queue_sink);
+
+  GstPad *queue_src = gst_element_get_static_pad (queue_, "src");
+  gst_pad_add_probe (queue_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_caps,
+                     this, nullptr);
+  gst_pad_add_probe (queue_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_event,
+                     this, nullptr);
+  gst_object_unref (queue_src);
+  gst_element_sync_state_with_parent (queue_);
+  gst_element_sync_state_with_parent (tee_);
+}
+
+SendInput::~SendInput ()
+{
+  gst_element_set_locked_state (queue_, TRUE);
+  gst_element_set_state (queue_, GST_STATE_NULL);
+  gst_bin_remove (bin_, queue_);
+  gst_object_unref (queue_);
+  gst_element_set_locked_state (tee_, TRUE);
+  gst_element_set_state (tee_, GST_STATE_NULL);
+  gst_bin_remove (bin_, tee_);
+  gst_object_unref (tee_);
+  g_mutex_clear (&lock_);
+}
+
+GstPadProbeReturn
+SendInput::on_caps (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  auto *self = static_cast<SendInput *> (user_data);
+  GstCaps *caps;
+  gst_event_parse_caps (event, &caps);
+  if (!self->build_chain (caps))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_REMOVE;
+}
+
+GstPadProbeReturn
+SendInput::on_event (GstPad *, GstPadProbeInfo *info, gpointer user_data)
+{
+  auto *self = static_cast<SendInput *> (user_data);
+  switch (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info))) {
+  case GST_EVENT_EOS:
+    g_mutex_lock (&self->lock_);
+    self->eos_ = true;
+    g_mutex_unlock (&self->lock_);
+    if (self->on_eos_)
+      self->on_eos_ ();
+    break;
+  case GST_EVENT_FLUSH_STOP:
+  case GST_EVENT_STREAM_START:
+    g_mutex_lock (&self->lock_);
+    self->eos_ = false;
+    g_mutex_unlock (&self->lock_);
+    break;
+  default:
+    break;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+bool
+SendInput::eos () const
+{
+  g_mutex_lock (const_cast<GMutex *> (&lock_));
+  bool eos = eos_;
+  g_mutex_unlock (const_cast<GMutex *> (&lock_));
+  return eos;
+}
+
+/* Streaming thread, first caps: link queue -> (encoder) -> tee. */
+bool
+SendInput::build_chain (GstCaps *caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  const char *media = gst_structure_get_name (s);
+  const bool raw = g_str_has_suffix (media, "/x-raw");
+  const std::string wanted = encoded_media_type (encoding_);
+
+  if (!g_str_has_prefix (media, kind_.c_str ()) || (!raw && wanted != media)) {
+    GST_ELEMENT_ERROR (bin_, STREAM, WRONG_TYPE,
+                       ("The %s input takes raw %s or %s, not %s",
+                        kind_.c_str (), kind_.c_str (), wanted.c_str (), media),
+                       ("caps: %" GST_PTR_FORMAT, caps));
+    return false;
+  }
+
+  std::vector<GstElement *> chain;
+  if (raw) {
+    g_autoptr (GError) error = nullptr;
+    chain = encoder_chain (kind_, encoding_, bitrate_, &error);
+    if (chain.empty ()) {
+      GST_ELEMENT_ERROR (bin_, CORE, MISSING_PLUGIN, ("%s", error->message),
+                         (nullptr));
+      return false;
+    }
+  } else if (encoding_ == "H264") {
+    /* Passthrough H.264 still needs SPS/PPS in band for late joiners. */
+    GstElement *parse = gst_element_factory_make ("h264parse", nullptr);
+    if (parse) {
+      g_object_set (parse, "config-interval", -1, nullptr);
+      chain.push_back (parse);
+    }
+  }
+
+  GstElement *previous = queue_;
+  for (GstElement *e : chain) {
+    gst_bin_add (bin_, e);
+    if (!gst_element_link (previous, e)) {
+      GST_ELEMENT_ERROR (bin_, CORE, NEGOTIATION, (nullptr),
+                         ("could not link %s to %s", GST_OBJECT_NAME (previous),
+                          GST_OBJECT_NAME (e)));
+      return false;
+    }
+    previous = e;
+  }
+  if (!gst_element_link (previous, tee_)) {
+    GST_ELEMENT_ERROR (
+        bin_, CORE, NEGOTIATION, (nullptr),
+        ("could not link %s to the tee", GST_OBJECT_NAME (previous)));
+    return false;
+  }
+  for (GstElement *e : chain)
+    gst_element_sync_state_with_parent (e);
+  GST_INFO_OBJECT (bin_, "%s input: %s%s", kind_.c_str (), media,
+                   raw ? (" -> " + encoding_).c_str () : " (passthrough)");
+  g_mutex_lock (&lock_);
+  built_ = true;
+  g_mutex_unlock (&lock_);
+  return true;
+}
+
+void
+SendInput::request_key_frame ()
+{
+  const gint64 now = g_get_monotonic_time ();
+  g_mutex_lock (&lock_);
+  const bool due = now - last_key_frame_us_ >= G_USEC_PER_SEC;
+  if (due)
+    last_key_frame_us_ = now;
+  g_mutex_unlock (&lock_);
+  if (!due || kind_ != "video")
+    return;
+  GstPad *sink = gst_element_get_static_pad (tee_, "sink");
+  gst_pad_push_event (sink, gst_video_event_new_upstream_force_key_unit (
+                                GST_CLOCK_TIME_NONE, TRUE, 0));
+  gst_object_unref (sink);
+}
+
+}  // namespace signalrtc

@@ -1,0 +1,67 @@
+/* signalrtc
+ * Copyright (C) 2026 signalrtc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <functional>
+#include <string>
+
+namespace signalrtc {
+
+/* What one request sink pad (video_%u, audio_%u) feeds every peer:
+ *
+ *   ghost sink pad -> queue -> [encoder chain, built at the first caps] -> tee
+ *
+ * Raw input is encoded once here (the N-th peer costs one more tee branch,
+ * not an encoder); input already in the chosen codec goes straight to the
+ * tee. Peers hang their own payloader on a tee src pad (see PeerSession).
+ * Created and destroyed on the application's thread (request/release pad);
+ * the chain is built on the streaming thread, once. */
+class SendInput
+{
+ public:
+  /* @kind: "video" or "audio"; @encoding: the RTP encoding name peers get
+   * (VP8, VP9, H264, OPUS); @bitrate in bit/s (0: encoder default). */
+  SendInput (GstBin *bin, const std::string &pad_name, const std::string &kind,
+             const std::string &encoding, guint bitrate,
+             std::function<void ()> on_eos);
+  ~SendInput ();
+
+  SendInput (const SendInput &) = delete;
+  SendInput &operator= (const SendInput &) = delete;
+
+  GstPad *ghost_pad () const { return ghost_; }
+  const std::string &kind () const { return kind_; }
+  const std::string &encoding () const { return encoding_; }
+  GstElement *tee () const { return tee_; }
+  /* Asks the encoder for a key frame (a new peer joined); at most one per
+   * second. */
+  void request_key_frame ();
+  /* The input has ended (EOS passed). */
+  bool eos () const;
+
+ private:
+  static GstPadProbeReturn on_caps (GstPad *pad, GstPadProbeInfo *info,
+                                    gpointer user_data);
+  static GstPadProbeReturn on_event (GstPad *pad, GstPadProbeInfo *info,
+                                     gpointer user_data);
+  bool build_chain (GstCaps *caps);
+
+  GstBin *bin_;
+  std::string kind_;
+  std::string encoding_;
+  guint bitrate_;
+  GstPad *ghost_ = nullptr;
+  GstElement *queue_ = nullptr;
+  GstElement *tee_ = nullptr;
+  GMutex lock_; /* guards the two below */
+  gint64 last_key_frame_us_ = 0;
+  bool built_ = false;
+  bool eos_ = false;
+  std::function<void ()> on_eos_;
+};
+
+}  // namespace signalrtc

@@ -263,7 +263,8 @@ PeerSession::start (GError **error)
       if (codec)
         link_input (input, codec->default_pt);
     }
-    add_receive_transceivers ();
+    if (config_.receive)
+      add_receive_transceivers ();
     /* simple-peer's connect waits for a data channel: the initiator makes
      * one before the offer. */
     create_data_channel ();
@@ -739,7 +740,8 @@ PeerSession::on_pad_added (GstPad *pad)
       chain.push_back (e);
     return e != nullptr || factory == nullptr;
   };
-  bool ok = codec != nullptr && add (codec->depayloader) && add (codec->parser);
+  bool ok = config_.receive && codec != nullptr && add (codec->depayloader)
+            && add (codec->parser);
   if (ok && config_.decode) {
     ok = add (codec->decoder);
     if (g_str_equal (codec->media, "video"))
@@ -758,11 +760,12 @@ PeerSession::on_pad_added (GstPad *pad)
     gst_element_sync_state_with_parent (sink);
     g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
     gst_pad_link (pad, sink_pad);
-    GST_ELEMENT_WARNING (bin_, STREAM, CODEC_NOT_FOUND,
-                         ("Cannot receive %s from %s",
-                          codec ? codec->encoding : "this codec",
-                          config_.username.c_str ()),
-                         ("caps %" GST_PTR_FORMAT, caps));
+    if (config_.receive)
+      GST_ELEMENT_WARNING (bin_, STREAM, CODEC_NOT_FOUND,
+                           ("Cannot receive %s from %s",
+                            codec ? codec->encoding : "this codec",
+                            config_.username.c_str ()),
+                           ("caps %" GST_PTR_FORMAT, caps));
     return;
   }
 
@@ -785,8 +788,11 @@ PeerSession::on_pad_added (GstPad *pad)
   std::string name;
   {
     std::lock_guard<std::mutex> lock (tracks_lock_);
-    name = std::string (codec->media) + "_" + config_.connection_id + "_"
-           + std::to_string (next_track_++);
+    guint &n = next_track_[g_str_equal (codec->media, "video") ? 0 : 1];
+    name = config_.stable_pad_names
+               ? std::string (codec->media) + "_" + std::to_string (n++)
+               : std::string (codec->media) + "_" + config_.connection_id + "_"
+                     + std::to_string (n++);
   }
   g_autoptr (GstPad) track_src = gst_element_get_static_pad (track_bin, "src");
   GstPad *ghost = gst_ghost_pad_new (name.c_str (), track_src);

@@ -60,6 +60,10 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
     std::string username;
     bool initiator = false;
     bool decode = true;
+    /* FALSE: drop what the peer sends (no src pads). */
+    bool receive = true;
+    /* src pads named <kind>_<n> rather than <kind>_<connection-id>_<n>. */
+    bool stable_pad_names = false;
     guint latency_ms = 200;
     std::string stun_server;
     std::string turn_server;
@@ -127,7 +131,7 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
 
   std::mutex tracks_lock_; /* guards tracks_ and next_track_ */
   std::vector<std::unique_ptr<Track>> tracks_;
-  guint next_track_ = 0;
+  guint next_track_[2] = {0, 0}; /* video, audio */
 };
 
 }  // namespace signalrtc

@@ -9,6 +9,8 @@ plugin_init (GstPlugin *plugin)
 {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER (signalrtcbin, plugin);
+  ret |= GST_ELEMENT_REGISTER (signalrtcsink, plugin);
+  ret |= GST_ELEMENT_REGISTER (signalrtcsrc, plugin);
   return ret;
 }
 

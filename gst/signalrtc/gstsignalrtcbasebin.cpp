@@ -1,0 +1,1153 @@
+/* signalrtc
+ * Copyright (C) 2026 signalrtc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/* The shared body of signalrtcbin, signalrtcsink and signalrtcsrc. */
+#include "gstsignalrtcbasebin.h"
+
+#include "client/hub-client.h"
+#include "gstsignalrtcelements.h"
+#include "peer-session.h"
+#include "protocol/user-info.h"
+#include "send-input.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY (gst_signalrtc_bin_debug);
+#define GST_CAT_DEFAULT gst_signalrtc_bin_debug
+
+using namespace signalrtc;
+
+enum
+{
+  PROP_0,
+  PROP_HUB_URL,
+  PROP_USERNAME,
+  PROP_ACCESS_TOKEN,
+  PROP_CALL,
+  PROP_AUTO_ANSWER,
+  PROP_ALLOWED_USERS,
+  PROP_MAX_PEERS,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+  PROP_VIDEO_CODEC,
+  PROP_VIDEO_BITRATE,
+  PROP_LATENCY,
+  PROP_DECODE,
+  PROP_RECONNECT,
+  PROP_LOCAL_ADDRESSES,
+};
+
+enum
+{
+  SIGNAL_MESSAGE_RECEIVED,
+  SIGNAL_SEND_MESSAGE,
+  LAST_SIGNAL
+};
+
+static guint signals[LAST_SIGNAL];
+
+#define DEFAULT_AUTO_ANSWER TRUE
+#define DEFAULT_MAX_PEERS 0
+#define DEFAULT_VIDEO_CODEC GST_SIGNALRTC_VIDEO_CODEC_VP8
+#define DEFAULT_VIDEO_BITRATE 1000000
+#define DEFAULT_LATENCY 200
+#define DEFAULT_DECODE TRUE
+#define DEFAULT_RECONNECT TRUE
+
+GType
+gst_signalrtc_video_codec_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_SIGNALRTC_VIDEO_CODEC_VP8, "VP8", "vp8"},
+      {GST_SIGNALRTC_VIDEO_CODEC_VP9, "VP9", "vp9"},
+      {GST_SIGNALRTC_VIDEO_CODEC_H264, "H.264", "h264"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstSignalrtcVideoCodec", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+namespace {
+
+std::vector<std::string>
+split_list (const std::string &list)
+{
+  std::vector<std::string> out;
+  g_auto (GStrv) parts = g_strsplit_set (list.c_str (), ", ", -1);
+  for (gchar **p = parts; *p; p++) {
+    if (**p)
+      out.emplace_back (*p);
+  }
+  return out;
+}
+
+/* DESIGN.md's default for ICE host candidates: libnice's own choice (every
+ * interface that is up but loopback), or 127.0.0.1 when loopback is all
+ * there is, where libnice would gather nothing. */
+std::vector<std::string>
+default_local_addresses ()
+{
+  struct ifaddrs *list = nullptr;
+  bool other_up = false;
+  if (getifaddrs (&list) == 0) {
+    for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+      if (i->ifa_addr && (i->ifa_flags & IFF_UP)
+          && !(i->ifa_flags & IFF_LOOPBACK)
+          && (i->ifa_addr->sa_family == AF_INET
+              || i->ifa_addr->sa_family == AF_INET6))
+        other_up = true;
+    }
+    freeifaddrs (list);
+  }
+  if (other_up)
+    return {};
+  return {"127.0.0.1"};
+}
+
+}  // namespace
+
+/* Everything C++ about the element, kept out of the GObject struct.
+ *
+ * Threads and ownership:
+ * - Properties: under GST_OBJECT_LOCK; read into a Settings copy when
+ *   joining the hub and when a session starts.
+ * - The hub thread runs ctx_ (its own GMainContext); client_, roster_,
+ *   sessions_ and my_id_ live there and are touched only there. State
+ *   changes reach it with invoke_sync (); webrtcbin's threads reach it
+ *   through PeerSession's hops.
+ * - inputs_ (the request sink pads) under inputs_lock_: changed by the
+ *   application's thread, read by the hub thread when a session starts.
+ * No lock is held while posting a message, emitting a signal or calling
+ * into a webrtcbin. */
+struct BinState : public PeerSession::Delegate
+{
+  struct Settings
+  {
+    std::string hub_url, username, access_token, call, stun, turn;
+    std::vector<std::string> allowed_users, local_addresses;
+    bool auto_answer = DEFAULT_AUTO_ANSWER, decode = DEFAULT_DECODE,
+         reconnect = DEFAULT_RECONNECT;
+    guint max_peers = DEFAULT_MAX_PEERS, latency = DEFAULT_LATENCY;
+  };
+
+  explicit BinState (GstSignalrtcBaseBin *bin) : self (bin) {}
+
+  GstSignalrtcBaseBin *self;
+
+  /* properties (GST_OBJECT_LOCK) */
+  gchar *hub_url = nullptr, *username = nullptr, *access_token = nullptr,
+        *call = nullptr, *allowed_users = nullptr, *stun_server = nullptr,
+        *turn_server = nullptr, *local_addresses = nullptr;
+  gboolean auto_answer = DEFAULT_AUTO_ANSWER, decode = DEFAULT_DECODE,
+           reconnect = DEFAULT_RECONNECT;
+  guint max_peers = DEFAULT_MAX_PEERS, video_bitrate = DEFAULT_VIDEO_BITRATE,
+        latency = DEFAULT_LATENCY;
+  GstSignalrtcVideoCodec video_codec = DEFAULT_VIDEO_CODEC;
+
+  /* hub thread */
+  GThread *thread = nullptr;
+  GMainContext *ctx = nullptr;
+  GMainLoop *loop = nullptr;
+  Settings settings;
+  std::unique_ptr<HubClient> client;
+  std::string my_id;
+  std::map<std::string, std::string> roster; /* connection id -> name */
+  std::map<std::string, std::shared_ptr<PeerSession>> sessions;
+
+  /* request sink pads (inputs_lock) */
+  std::mutex inputs_lock;
+  std::vector<std::unique_ptr<SendInput>> inputs;
+  guint next_pad[2] = {0, 0};
+
+  Settings read_settings ();
+  void post (GstStructure *s);
+  void start_thread ();
+  void stop_thread ();
+  void invoke_sync (const std::function<void ()> &fn);
+  void join_hub ();
+  void leave_hub ();
+
+  void on_connected (const std::string &id, bool reconnected);
+  void on_disconnected (const GError *error, bool will_reconnect);
+  void user_present (const std::string &id, const std::string &name);
+  void on_user_disconnect (const std::string &id);
+  void on_signal (const std::string &from, const std::string &text);
+  std::string name_of (const std::string &id) const;
+  std::optional<std::string> refusal (const std::string &name) const;
+  std::shared_ptr<PeerSession> start_session (const std::string &id,
+                                              bool initiator);
+  void end_session (const std::string &id, const std::string &reason);
+  void send_message (const std::string &peer, const std::string &text);
+  void on_input_eos ();
+
+  /* PeerSession::Delegate */
+  GMainContext *hub_context () override { return ctx; }
+  void send_signal (const std::string &connection_id,
+                    const PeerSignal &signal) override;
+  std::vector<SendInput *> send_inputs () override;
+  void session_connected (PeerSession &session) override;
+  void session_failed (PeerSession &session, const std::string &why) override;
+  void message_received (PeerSession &session,
+                         const std::string &text) override;
+  void track_added (PeerSession &session, GstPad *pad,
+                    const std::string &kind) override;
+};
+
+typedef struct
+{
+  BinState *state;
+} GstSignalrtcBaseBinPrivate;
+
+#define gst_signalrtc_base_bin_parent_class parent_class
+G_DEFINE_ABSTRACT_TYPE_WITH_CODE (
+    GstSignalrtcBaseBin, gst_signalrtc_base_bin, GST_TYPE_BIN,
+    G_ADD_PRIVATE (GstSignalrtcBaseBin);
+    GST_DEBUG_CATEGORY_INIT (gst_signalrtc_bin_debug, "signalrtcbin", 0,
+                             "signalrtc bin"));
+
+static BinState *
+state_of (GstSignalrtcBaseBin *self)
+{
+  return ((GstSignalrtcBaseBinPrivate *)
+              gst_signalrtc_base_bin_get_instance_private (self))
+      ->state;
+}
+
+/* ---- BinState ---------------------------------------------------------- */
+
+BinState::Settings
+BinState::read_settings ()
+{
+  Settings s;
+  GST_OBJECT_LOCK (self);
+  s.hub_url = hub_url ? hub_url : "";
+  s.username = username ? username : GST_OBJECT_NAME (self);
+  s.access_token = access_token ? access_token : "";
+  s.call = call ? call : "";
+  s.stun = stun_server ? stun_server : "";
+  s.turn = turn_server ? turn_server : "";
+  s.allowed_users = split_list (allowed_users ? allowed_users : "");
+  s.local_addresses = split_list (local_addresses ? local_addresses : "");
+  s.auto_answer = auto_answer;
+  s.decode = decode;
+  s.reconnect = reconnect;
+  s.max_peers = max_peers;
+  s.latency = latency;
+  GST_OBJECT_UNLOCK (self);
+  if (s.local_addresses.empty ())
+    s.local_addresses = default_local_addresses ();
+  return s;
+}
+
+void
+BinState::post (GstStructure *s)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+                            gst_message_new_element (GST_OBJECT (self), s));
+}
+
+void
+BinState::start_thread ()
+{
+  ctx = g_main_context_new ();
+  loop = g_main_loop_new (ctx, FALSE);
+  thread = g_thread_new (
+      "signalrtc-hub",
+      [] (gpointer data) -> gpointer {
+        auto *st = static_cast<BinState *> (data);
+        g_main_context_push_thread_default (st->ctx);
+        g_main_loop_run (st->loop);
+        g_main_context_pop_thread_default (st->ctx);
+        return nullptr;
+      },
+      this);
+}
+
+void
+BinState::stop_thread ()
+{
+  if (!thread)
+    return;
+  invoke_sync ([this] { g_main_loop_quit (loop); });
+  g_thread_join (thread);
+  thread = nullptr;
+  /* Drain what is left (hops from webrtcbin threads), without running it
+   * against a torn-down bin: sessions are gone, so the hops find nothing. */
+  while (g_main_context_pending (ctx))
+    g_main_context_iteration (ctx, FALSE);
+  g_main_loop_unref (loop);
+  g_main_context_unref (ctx);
+  loop = nullptr;
+  ctx = nullptr;
+}
+
+/* Runs @fn on the hub thread and waits for it. */
+void
+BinState::invoke_sync (const std::function<void ()> &fn)
+{
+  if (g_main_context_is_owner (ctx)) {
+    fn ();
+    return;
+  }
+  struct Call
+  {
+    const std::function<void ()> *fn;
+    std::mutex lock;
+    std::condition_variable cond;
+    bool done = false;
+  } call{&fn};
+  g_main_context_invoke (
+      ctx,
+      [] (gpointer data) -> gboolean {
+        auto *c = static_cast<Call *> (data);
+        (*c->fn) ();
+        std::lock_guard<std::mutex> lock (c->lock);
+        c->done = true;
+        c->cond.notify_one ();
+        return G_SOURCE_REMOVE;
+      },
+      &call);
+  std::unique_lock<std::mutex> lock (call.lock);
+  call.cond.wait (lock, [&] { return call.done; });
+}
+
+void
+BinState::join_hub ()
+{
+  settings = read_settings ();
+  HubClient::Options options;
+  options.url = settings.hub_url;
+  options.access_token = settings.access_token;
+  options.reconnect = settings.reconnect;
+  options.context = ctx;
+  client = std::make_unique<HubClient> (options);
+  client->set_connected_handler (
+      [this] (const std::string &id, bool reconnected) {
+        on_connected (id, reconnected);
+      });
+  client->set_disconnected_handler (
+      [this] (const GError *error, bool will_reconnect) {
+        on_disconnected (error, will_reconnect);
+      });
+  auto info_handler = [this] (const std::vector<JsonValue> &args) {
+    auto text = args.empty () ? std::nullopt : args[0].as_string ();
+    auto info = text ? parse_user_info (*text, nullptr) : std::nullopt;
+    if (!info) {
+      GST_WARNING_OBJECT (self, "ignoring a malformed user announcement");
+      return false;
+    }
+    user_present (info->connection_id, info->user_name);
+    return true;
+  };
+  client->on ("NewUserArrived", [this, info_handler] (const auto &args) {
+    auto text = args.empty () ? std::nullopt : args[0].as_string ();
+    auto info = text ? parse_user_info (*text, nullptr) : std::nullopt;
+    if (info_handler (args) && client && info)
+      client->invoke ("HelloUser",
+                      {JsonValue::from_string (settings.username),
+                       JsonValue::from_string (info->connection_id)},
+                      [] (const JsonValue &, const GError *) {});
+  });
+  client->on ("UserSaidHello",
+              [info_handler] (const auto &args) { info_handler (args); });
+  client->on ("UserDisconnect", [this] (const auto &args) {
+    if (auto id = args.empty () ? std::nullopt : args[0].as_string ())
+      on_user_disconnect (*id);
+  });
+  client->on ("SendSignal", [this] (const auto &args) {
+    auto from = args.size () == 2 ? args[0].as_string () : std::nullopt;
+    auto text = args.size () == 2 ? args[1].as_string () : std::nullopt;
+    if (from && text)
+      on_signal (*from, *text);
+    else
+      GST_ELEMENT_WARNING (self, STREAM, DECODE,
+                           ("Ignoring a malformed SendSignal from the hub"),
+                           (nullptr));
+  });
+  client->start ();
+}
+
+void
+BinState::leave_hub ()
+{
+  auto all = std::move (sessions);
+  sessions.clear ();
+  for (auto &[id, session] : all)
+    session->stop ();
+  if (client)
+    client->stop ();
+  client.reset ();
+  roster.clear ();
+  my_id.clear ();
+}
+
+void
+BinState::on_connected (const std::string &id, bool reconnected)
+{
+  GST_INFO_OBJECT (self, "on the hub as %s (connection %s)%s",
+                   settings.username.c_str (), id.c_str (),
+                   reconnected ? ", again" : "");
+  my_id = id;
+  /* A new connection id: the old roster is gone; calls in progress go on,
+   * their media does not pass through the hub. */
+  roster.clear ();
+  client->invoke ("NewUser", {JsonValue::from_string (settings.username)},
+                  [this] (const JsonValue &, const GError *error) {
+                    if (error)
+                      GST_WARNING_OBJECT (self, "NewUser failed: %s",
+                                          error->message);
+                  });
+  post (gst_structure_new ("signalrtc-hub-connected", "connection-id",
+                           G_TYPE_STRING, id.c_str (), "reconnected",
+                           G_TYPE_BOOLEAN, reconnected, nullptr));
+}
+
+void
+BinState::on_disconnected (const GError *error, bool will_reconnect)
+{
+  if (!error)
+    return; /* we stopped */
+  if (will_reconnect) {
+    GST_ELEMENT_WARNING (
+        self, RESOURCE, READ,
+        ("Lost the hub at %s; trying again", settings.hub_url.c_str ()),
+        ("%s", error->message));
+  } else {
+    GST_ELEMENT_ERROR (
+        self, RESOURCE, OPEN_READ,
+        ("Could not reach the hub at %s", settings.hub_url.c_str ()),
+        ("%s", error->message));
+  }
+  post (gst_structure_new ("signalrtc-hub-lost", "error", G_TYPE_STRING,
+                           error->message, "will-reconnect", G_TYPE_BOOLEAN,
+                           will_reconnect, nullptr));
+}
+
+void
+BinState::user_present (const std::string &id, const std::string &name)
+{
+  if (id == my_id)
+    return;
+  bool is_new = !roster.contains (id);
+  roster[id] = name;
+  if (is_new)
+    post (gst_structure_new ("signalrtc-user-joined", "username", G_TYPE_STRING,
+                             name.c_str (), "connection-id", G_TYPE_STRING,
+                             id.c_str (), nullptr));
+  if (!settings.call.empty () && name == settings.call
+      && !sessions.contains (id)) {
+    GST_INFO_OBJECT (self, "calling %s (%s)", name.c_str (), id.c_str ());
+    start_session (id, true);
+  }
+}
+
+void
+BinState::on_user_disconnect (const std::string &id)
+{
+  auto it = roster.find (id);
+  std::string name = it != roster.end () ? it->second : "";
+  if (it != roster.end ()) {
+    roster.erase (it);
+    post (gst_structure_new ("signalrtc-user-left", "username", G_TYPE_STRING,
+                             name.c_str (), "connection-id", G_TYPE_STRING,
+                             id.c_str (), nullptr));
+  }
+  end_session (id, "the user left the hub");
+}
+
+std::string
+BinState::name_of (const std::string &id) const
+{
+  auto it = roster.find (id);
+  return it != roster.end () ? it->second : "";
+}
+
+/* Why a call from @name is refused, if it is. */
+std::optional<std::string>
+BinState::refusal (const std::string &name) const
+{
+  if (!settings.auto_answer)
+    return "auto-answer is off";
+  if (!settings.allowed_users.empty ()
+      && std::find (settings.allowed_users.begin (),
+                    settings.allowed_users.end (), name)
+             == settings.allowed_users.end ())
+    return "not in allowed-users";
+  if (GST_SIGNALRTC_BASE_BIN_GET_CLASS (self)->single_peer
+      && !sessions.empty ())
+    return "already in a call";
+  if (settings.max_peers && sessions.size () >= settings.max_peers)
+    return "max-peers reached";
+  return std::nullopt;
+}
+
+void
+BinState::on_signal (const std::string &from, const std::string &text)
+{
+  g_autoptr (GError) error = nullptr;
+  auto signal = parse_peer_signal (text, &error);
+  auto it = sessions.find (from);
+  if (!signal) {
+    GST_ELEMENT_WARNING (
+        self, STREAM, DECODE,
+        ("Ignoring a malformed signal from %s", name_of (from).c_str ()),
+        ("connection %s: %s", from.c_str (), error->message));
+    if (it != sessions.end ())
+      end_session (from, "it sent a malformed signal");
+    return;
+  }
+  if (it == sessions.end ()) {
+    if (signal->type != PeerSignal::Type::Offer) {
+      GST_DEBUG_OBJECT (self, "%s signal from %s without a call: ignored",
+                        peer_signal_type_name (signal->type), from.c_str ());
+      return;
+    }
+    std::string name = name_of (from);
+    if (auto why = refusal (name)) {
+      GST_INFO_OBJECT (self, "refusing a call from %s: %s", name.c_str (),
+                       why->c_str ());
+      post (gst_structure_new ("signalrtc-call-rejected", "username",
+                               G_TYPE_STRING, name.c_str (), "connection-id",
+                               G_TYPE_STRING, from.c_str (), "reason",
+                               G_TYPE_STRING, why->c_str (), nullptr));
+      return;
+    }
+    auto session = start_session (from, false);
+    if (!session)
+      return;
+    session->handle_signal (*signal);
+    return;
+  }
+  /* Keep the session alive while it handles the signal: a failure ends
+   * (erases) it from inside. */
+  auto session = it->second;
+  session->handle_signal (*signal);
+}
+
+std::shared_ptr<PeerSession>
+BinState::start_session (const std::string &id, bool initiator)
+{
+  PeerSession::Config config;
+  config.connection_id = id;
+  config.username = name_of (id);
+  config.initiator = initiator;
+  config.decode = settings.decode;
+  config.receive = GST_SIGNALRTC_BASE_BIN_GET_CLASS (self)->receives;
+  config.stable_pad_names
+      = GST_SIGNALRTC_BASE_BIN_GET_CLASS (self)->single_peer;
+  config.latency_ms = settings.latency;
+  config.stun_server = settings.stun;
+  config.turn_server = settings.turn;
+  config.local_addresses = settings.local_addresses;
+  auto session = PeerSession::create (GST_BIN (self), this, config);
+  sessions[id] = session;
+  g_autoptr (GError) error = nullptr;
+  if (!session->start (&error)) {
+    sessions.erase (id);
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", error->message),
+                       (nullptr));
+    return nullptr;
+  }
+  return session;
+}
+
+void
+BinState::end_session (const std::string &id, const std::string &reason)
+{
+  auto it = sessions.find (id);
+  if (it == sessions.end ())
+    return;
+  auto session = it->second;
+  sessions.erase (it);
+  GST_INFO_OBJECT (self, "ending the call with %s (%s): %s",
+                   session->username ().c_str (), id.c_str (), reason.c_str ());
+  session->stop ();
+  post (gst_structure_new ("signalrtc-peer-disconnected", "username",
+                           G_TYPE_STRING, session->username ().c_str (),
+                           "connection-id", G_TYPE_STRING, id.c_str (),
+                           "reason", G_TYPE_STRING, reason.c_str (), nullptr));
+}
+
+void
+BinState::send_message (const std::string &peer, const std::string &text)
+{
+  for (auto &[id, session] : sessions) {
+    if (peer.empty () || peer == id || peer == session->username ())
+      session->send_message (text);
+  }
+}
+
+/* Streaming thread. Once every input has ended, the bin is at its end too:
+ * say so, or a pipeline (gst-launch -e, num-buffers) would wait forever for
+ * the EOS of webrtcbin's network sinks, or of no sink at all. */
+void
+BinState::on_input_eos ()
+{
+  {
+    std::lock_guard<std::mutex> lock (inputs_lock);
+    for (auto &input : inputs) {
+      if (!input->eos ())
+        return;
+    }
+  }
+  GST_INFO_OBJECT (self, "every input has ended: posting EOS");
+  gst_element_post_message (GST_ELEMENT (self),
+                            gst_message_new_eos (GST_OBJECT (self)));
+}
+
+void
+BinState::send_signal (const std::string &connection_id,
+                       const PeerSignal &signal)
+{
+  if (!client || client->state () != HubClient::State::Connected) {
+    GST_DEBUG_OBJECT (self, "hub down: dropping a %s for %s",
+                      peer_signal_type_name (signal.type),
+                      connection_id.c_str ());
+    return;
+  }
+  client->invoke ("SendSignal",
+                  {JsonValue::from_string (serialize_peer_signal (signal)),
+                   JsonValue::from_string (connection_id)},
+                  [this, connection_id] (const JsonValue &, const GError *e) {
+                    if (e)
+                      GST_WARNING_OBJECT (self, "SendSignal to %s failed: %s",
+                                          connection_id.c_str (), e->message);
+                  });
+}
+
+std::vector<SendInput *>
+BinState::send_inputs ()
+{
+  std::lock_guard<std::mutex> lock (inputs_lock);
+  std::vector<SendInput *> out;
+  for (auto &i : inputs)
+    out.push_back (i.get ());
+  return out;
+}
+
+void
+BinState::session_connected (PeerSession &session)
+{
+  GST_INFO_OBJECT (self, "in a call with %s (%s)", session.username ().c_str (),
+                   session.connection_id ().c_str ());
+  for (SendInput *input : send_inputs ())
+    input->request_key_frame ();
+  post (gst_structure_new ("signalrtc-peer-connected", "username",
+                           G_TYPE_STRING, session.username ().c_str (),
+                           "connection-id", G_TYPE_STRING,
+                           session.connection_id ().c_str (), nullptr));
+}
+
+void
+BinState::session_failed (PeerSession &session, const std::string &why)
+{
+  GST_ELEMENT_WARNING (self, STREAM, FAILED,
+                       ("Dropping the call with %s: %s",
+                        session.username ().c_str (), why.c_str ()),
+                       ("connection %s", session.connection_id ().c_str ()));
+  end_session (session.connection_id (), why);
+}
+
+void
+BinState::message_received (PeerSession &session, const std::string &text)
+{
+  post (gst_structure_new ("signalrtc-message", "username", G_TYPE_STRING,
+                           session.username ().c_str (), "connection-id",
+                           G_TYPE_STRING, session.connection_id ().c_str (),
+                           "text", G_TYPE_STRING, text.c_str (), nullptr));
+  g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0,
+                 session.connection_id ().c_str (),
+                 session.username ().c_str (), text.c_str ());
+}
+
+void
+BinState::track_added (PeerSession &session, GstPad *pad,
+                       const std::string &kind)
+{
+  post (gst_structure_new (
+      "signalrtc-track", "pad-name", G_TYPE_STRING, GST_PAD_NAME (pad), "kind",
+      G_TYPE_STRING, kind.c_str (), "username", G_TYPE_STRING,
+      session.username ().c_str (), "connection-id", G_TYPE_STRING,
+      session.connection_id ().c_str (), nullptr));
+}
+
+/* ---- GObject ----------------------------------------------------------- */
+
+static void
+gst_signalrtc_base_bin_init (GstSignalrtcBaseBin *self)
+{
+  auto *priv = (GstSignalrtcBaseBinPrivate *)
+      gst_signalrtc_base_bin_get_instance_private (self);
+  priv->state = new BinState (self);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+static void
+gst_signalrtc_base_bin_finalize (GObject *object)
+{
+  BinState *st = state_of (GST_SIGNALRTC_BASE_BIN (object));
+  for (gchar *s : {st->hub_url, st->username, st->access_token, st->call,
+                   st->allowed_users, st->stun_server, st->turn_server,
+                   st->local_addresses})
+    g_free (s);
+  delete st;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_signalrtc_base_bin_set_property (GObject *object, guint prop_id,
+                                     const GValue *value, GParamSpec *pspec)
+{
+  BinState *st = state_of (GST_SIGNALRTC_BASE_BIN (object));
+  GST_OBJECT_LOCK (object);
+  auto set_string = [value] (gchar *&field) {
+    g_free (field);
+    field = g_value_dup_string (value);
+  };
+  switch (prop_id) {
+  case PROP_HUB_URL:
+    set_string (st->hub_url);
+    break;
+  case PROP_USERNAME:
+    set_string (st->username);
+    break;
+  case PROP_ACCESS_TOKEN:
+    set_string (st->access_token);
+    break;
+  case PROP_CALL:
+    set_string (st->call);
+    break;
+  case PROP_ALLOWED_USERS:
+    set_string (st->allowed_users);
+    break;
+  case PROP_STUN_SERVER:
+    set_string (st->stun_server);
+    break;
+  case PROP_TURN_SERVER:
+    set_string (st->turn_server);
+    break;
+  case PROP_LOCAL_ADDRESSES:
+    set_string (st->local_addresses);
+    break;
+  case PROP_AUTO_ANSWER:
+    st->auto_answer = g_value_get_boolean (value);
+    break;
+  case PROP_DECODE:
+    st->decode = g_value_get_boolean (value);
+    break;
+  case PROP_RECONNECT:
+    st->reconnect = g_value_get_boolean (value);
+    break;
+  case PROP_MAX_PEERS:
+    st->max_peers = g_value_get_uint (value);
+    break;
+  case PROP_VIDEO_BITRATE:
+    st->video_bitrate = g_value_get_uint (value);
+    break;
+  case PROP_LATENCY:
+    st->latency = g_value_get_uint (value);
+    break;
+  case PROP_VIDEO_CODEC:
+    st->video_codec = (GstSignalrtcVideoCodec)g_value_get_enum (value);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK (object);
+}
+
+static void
+gst_signalrtc_base_bin_get_property (GObject *object, guint prop_id,
+                                     GValue *value, GParamSpec *pspec)
+{
+  BinState *st = state_of (GST_SIGNALRTC_BASE_BIN (object));
+  GST_OBJECT_LOCK (object);
+  switch (prop_id) {
+  case PROP_HUB_URL:
+    g_value_set_string (value, st->hub_url);
+    break;
+  case PROP_USERNAME:
+    g_value_set_string (value,
+                        st->username ? st->username : GST_OBJECT_NAME (object));
+    break;
+  case PROP_ACCESS_TOKEN:
+    g_value_set_string (value, st->access_token);
+    break;
+  case PROP_CALL:
+    g_value_set_string (value, st->call);
+    break;
+  case PROP_ALLOWED_USERS:
+    g_value_set_string (value, st->allowed_users);
+    break;
+  case PROP_STUN_SERVER:
+    g_value_set_string (value, st->stun_server);
+    break;
+  case PROP_TURN_SERVER:
+    g_value_set_string (value, st->turn_server);
+    break;
+  case PROP_LOCAL_ADDRESSES:
+    g_value_set_string (value, st->local_addresses);
+    break;
+  case PROP_AUTO_ANSWER:
+    g_value_set_boolean (value, st->auto_answer);
+    break;
+  case PROP_DECODE:
+    g_value_set_boolean (value, st->decode);
+    break;
+  case PROP_RECONNECT:
+    g_value_set_boolean (value, st->reconnect);
+    break;
+  case PROP_MAX_PEERS:
+    g_value_set_uint (value, st->max_peers);
+    break;
+  case PROP_VIDEO_BITRATE:
+    g_value_set_uint (value, st->video_bitrate);
+    break;
+  case PROP_LATENCY:
+    g_value_set_uint (value, st->latency);
+    break;
+  case PROP_VIDEO_CODEC:
+    g_value_set_enum (value, st->video_codec);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK (object);
+}
+
+static GstPad *
+gst_signalrtc_base_bin_request_new_pad (GstElement *element,
+                                        GstPadTemplate *templ,
+                                        const gchar *name, const GstCaps *caps)
+{
+  auto *self = GST_SIGNALRTC_BASE_BIN (element);
+  BinState *st = state_of (self);
+  const bool video = g_str_has_prefix (templ->name_template, "video");
+  const char *kind = video ? "video" : "audio";
+
+  GST_OBJECT_LOCK (self);
+  GstSignalrtcVideoCodec codec = st->video_codec;
+  guint bitrate = st->video_bitrate;
+  GST_OBJECT_UNLOCK (self);
+  const char *encoding = !video                                    ? "OPUS"
+                         : codec == GST_SIGNALRTC_VIDEO_CODEC_VP9  ? "VP9"
+                         : codec == GST_SIGNALRTC_VIDEO_CODEC_H264 ? "H264"
+                                                                   : "VP8";
+
+  std::string pad_name;
+  {
+    std::lock_guard<std::mutex> lock (st->inputs_lock);
+    guint &next = st->next_pad[video ? 0 : 1];
+    if (name) {
+      guint n;
+      if (sscanf (name, video ? "video_%u" : "audio_%u", &n) != 1) {
+        GST_WARNING_OBJECT (self, "pad name %s does not fit %s", name,
+                            templ->name_template);
+        return nullptr;
+      }
+      for (auto &in : st->inputs) {
+        if (g_str_equal (GST_PAD_NAME (in->ghost_pad ()), name)) {
+          GST_WARNING_OBJECT (self, "pad %s exists already", name);
+          return nullptr;
+        }
+      }
+      next = MAX (next, n + 1);
+      pad_name = name;
+    } else {
+      pad_name = std::string (kind) + "_" + std::to_string (next++);
+    }
+  }
+
+  auto input = std::make_unique<SendInput> (GST_BIN (self), pad_name, kind,
+                                            encoding, video ? bitrate : 0,
+                                            [st] { st->on_input_eos (); });
+  GstPad *pad = input->ghost_pad ();
+  {
+    std::lock_guard<std::mutex> lock (st->inputs_lock);
+    st->inputs.push_back (std::move (input));
+  }
+  gst_pad_set_active (pad, TRUE);
+  gst_element_add_pad (element, pad);
+  return pad;
+}
+
+static void
+gst_signalrtc_base_bin_release_pad (GstElement *element, GstPad *pad)
+{
+  auto *self = GST_SIGNALRTC_BASE_BIN (element);
+  BinState *st = state_of (self);
+  std::unique_ptr<SendInput> input;
+  {
+    std::lock_guard<std::mutex> lock (st->inputs_lock);
+    for (auto it = st->inputs.begin (); it != st->inputs.end (); ++it) {
+      if ((*it)->ghost_pad () == pad) {
+        input = std::move (*it);
+        st->inputs.erase (it);
+        break;
+      }
+    }
+  }
+  if (!input)
+    return;
+  /* Calls in progress hang on this input's tee: end them first. */
+  if (st->thread) {
+    st->invoke_sync ([st] {
+      std::vector<std::string> ids;
+      for (auto &[id, s] : st->sessions)
+        ids.push_back (id);
+      for (auto &id : ids)
+        st->end_session (id, "an input of ours went away");
+    });
+  }
+  gst_element_remove_pad (element, pad);
+}
+
+static GstStateChangeReturn
+gst_signalrtc_base_bin_change_state (GstElement *element,
+                                     GstStateChange transition)
+{
+  auto *self = GST_SIGNALRTC_BASE_BIN (element);
+  BinState *st = state_of (self);
+
+  switch (transition) {
+  case GST_STATE_CHANGE_NULL_TO_READY: {
+    GST_OBJECT_LOCK (self);
+    std::string url = st->hub_url ? st->hub_url : "";
+    GST_OBJECT_UNLOCK (self);
+    g_autoptr (GError) error = nullptr;
+    if (url.empty () || !HubClient::validate_url (url, &error)) {
+      GST_ELEMENT_ERROR (
+          self, RESOURCE, SETTINGS,
+          ("Invalid hub-url '%s': give the http(s) URL of the hub, e.g. "
+           "http://127.0.0.1:5000/signalrtc",
+           url.c_str ()),
+          ("%s", error ? error->message : "hub-url is not set"));
+      return GST_STATE_CHANGE_FAILURE;
+    }
+    st->start_thread ();
+    break;
+  }
+  case GST_STATE_CHANGE_READY_TO_PAUSED:
+    st->invoke_sync ([st] { st->join_hub (); });
+    break;
+  default:
+    break;
+  }
+
+  GstStateChangeReturn ret
+      = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+  case GST_STATE_CHANGE_READY_TO_PAUSED:
+  case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+    /* Remote media is live: nothing to preroll. */
+    ret = GST_STATE_CHANGE_NO_PREROLL;
+    break;
+  case GST_STATE_CHANGE_PAUSED_TO_READY:
+    st->invoke_sync ([st] { st->leave_hub (); });
+    break;
+  case GST_STATE_CHANGE_READY_TO_NULL:
+    st->stop_thread ();
+    break;
+  default:
+    break;
+  }
+  return ret;
+}
+
+static void
+gst_signalrtc_base_bin_send_message (GstSignalrtcBaseBin *self,
+                                     const gchar *peer, const gchar *text)
+{
+  BinState *st = state_of (self);
+  if (!st->ctx || !text)
+    return;
+  std::string p = peer ? peer : "", t = text;
+  g_main_context_invoke_full (
+      st->ctx, G_PRIORITY_DEFAULT,
+      [] (gpointer data) -> gboolean {
+        auto *args
+            = static_cast<std::tuple<BinState *, std::string, std::string> *> (
+                data);
+        std::get<0> (*args)->send_message (std::get<1> (*args),
+                                           std::get<2> (*args));
+        return G_SOURCE_REMOVE;
+      },
+      new std::tuple<BinState *, std::string, std::string> (st, p, t),
+      [] (gpointer data) {
+        delete static_cast<std::tuple<BinState *, std::string, std::string> *> (
+            data);
+      });
+}
+
+static void
+gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  const auto flags
+      = (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                      | GST_PARAM_MUTABLE_READY | GST_PARAM_DOC_SHOW_DEFAULT);
+
+  gobject_class->set_property = gst_signalrtc_base_bin_set_property;
+  gobject_class->get_property = gst_signalrtc_base_bin_get_property;
+  gobject_class->finalize = gst_signalrtc_base_bin_finalize;
+
+  /**
+   * GstSignalrtcBaseBin:hub-url:
+   *
+   * http(s) URL of the SignalRtc hub, path included, e.g.
+   * http://127.0.0.1:5000/signalrtc. Required.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_HUB_URL,
+      g_param_spec_string ("hub-url", "Hub URL",
+                           "http(s) URL of the SignalRtc hub, e.g. "
+                           "http://127.0.0.1:5000/signalrtc",
+                           nullptr, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_USERNAME,
+      g_param_spec_string ("username", "User name",
+                           "Name this element has on the hub (default: the "
+                           "element's name)",
+                           nullptr, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_ACCESS_TOKEN,
+      g_param_spec_string ("access-token", "Access token",
+                           "Bearer token given to the hub, if it wants one",
+                           nullptr, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_CALL,
+      g_param_spec_string ("call", "Call",
+                           "User name to call as soon as that user is on "
+                           "the hub",
+                           nullptr, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_AUTO_ANSWER,
+      g_param_spec_boolean ("auto-answer", "Auto answer",
+                            "Answer calls from other users (subject to "
+                            "allowed-users and max-peers)",
+                            DEFAULT_AUTO_ANSWER, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_ALLOWED_USERS,
+      g_param_spec_string ("allowed-users", "Allowed users",
+                           "Comma-separated user names whose calls are "
+                           "answered (empty: anyone)",
+                           nullptr, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_PEERS,
+      g_param_spec_uint ("max-peers", "Max peers",
+                         "Most calls at once; further callers are refused "
+                         "(0: no limit)",
+                         0, G_MAXUINT, DEFAULT_MAX_PEERS, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_STUN_SERVER,
+      g_param_spec_string ("stun-server", "STUN server",
+                           "STUN server, stun://host:port (none by default)",
+                           nullptr, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_TURN_SERVER,
+      g_param_spec_string ("turn-server", "TURN server",
+                           "TURN server, turn(s)://user:password@host:port "
+                           "(none by default)",
+                           nullptr, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_VIDEO_CODEC,
+      g_param_spec_enum ("video-codec", "Video codec",
+                         "Codec raw video input is encoded to (encoded input "
+                         "must already be in it)",
+                         GST_TYPE_SIGNALRTC_VIDEO_CODEC, DEFAULT_VIDEO_CODEC,
+                         flags));
+  g_object_class_install_property (
+      gobject_class, PROP_VIDEO_BITRATE,
+      g_param_spec_uint ("video-bitrate", "Video bitrate",
+                         "Target bitrate of encoded video, in bit/s", 10000,
+                         100000000, DEFAULT_VIDEO_BITRATE, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+                         "Jitterbuffer latency for received media, in ms", 0,
+                         10000, DEFAULT_LATENCY, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_DECODE,
+      g_param_spec_boolean ("decode", "Decode",
+                            "Decode received media (raw src pads); off gives "
+                            "the encoded media, e.g. for recording",
+                            DEFAULT_DECODE, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_RECONNECT,
+      g_param_spec_boolean ("reconnect", "Reconnect",
+                            "Keep trying to reach the hub (with backoff) when "
+                            "it is down or lost",
+                            DEFAULT_RECONNECT, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_LOCAL_ADDRESSES,
+      g_param_spec_string ("local-addresses", "Local addresses",
+                           "Comma-separated IP addresses to gather ICE host "
+                           "candidates on (default: every interface that is "
+                           "up, or 127.0.0.1 when loopback is the only one)",
+                           nullptr, flags));
+
+  /**
+   * GstSignalrtcBaseBin::message-received:
+   * @bin: the element
+   * @connection_id: the hub connection id of the sender
+   * @username: the sender's user name
+   * @text: the chat message
+   *
+   * A chat message arrived over a peer's data channel.
+   */
+  signals[SIGNAL_MESSAGE_RECEIVED] = g_signal_new (
+      "message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      nullptr, nullptr, nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING,
+      G_TYPE_STRING);
+  /**
+   * GstSignalrtcBaseBin::send-message:
+   * @bin: the element
+   * @peer: connection id or user name of the peer, or "" for every peer
+   * @text: the chat message
+   *
+   * Sends a chat message over the data channel.
+   */
+  signals[SIGNAL_SEND_MESSAGE] = g_signal_new_class_handler (
+      "send-message", G_TYPE_FROM_CLASS (klass),
+      (GSignalFlags)(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (gst_signalrtc_base_bin_send_message), nullptr, nullptr,
+      nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+
+  element_class->change_state
+      = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_change_state);
+  element_class->request_new_pad
+      = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_request_new_pad);
+  element_class->release_pad
+      = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_release_pad);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_SIGNALRTC_VIDEO_CODEC,
+                               (GstPluginAPIFlags)0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SIGNALRTC_BASE_BIN,
+                               (GstPluginAPIFlags)0);
+  klass->receives = TRUE;
+  klass->single_peer = FALSE;
+}

@@ -49,6 +49,7 @@ enum
   PROP_DECODE,
   PROP_RECONNECT,
   PROP_LOCAL_ADDRESSES,
+  PROP_STATS_INTERVAL,
 };
 
 enum
@@ -67,6 +68,7 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_LATENCY 200
 #define DEFAULT_DECODE TRUE
 #define DEFAULT_RECONNECT TRUE
+#define DEFAULT_STATS_INTERVAL 5000
 
 GType
 gst_signalrtc_video_codec_get_type (void)
@@ -145,7 +147,8 @@ struct BinState : public PeerSession::Delegate
     std::vector<std::string> allowed_users, local_addresses;
     bool auto_answer = DEFAULT_AUTO_ANSWER, decode = DEFAULT_DECODE,
          reconnect = DEFAULT_RECONNECT;
-    guint max_peers = DEFAULT_MAX_PEERS, latency = DEFAULT_LATENCY;
+    guint max_peers = DEFAULT_MAX_PEERS, latency = DEFAULT_LATENCY,
+          stats_interval = DEFAULT_STATS_INTERVAL;
   };
 
   explicit BinState (GstSignalrtcBaseBin *bin) : self (bin) {}
@@ -159,7 +162,7 @@ struct BinState : public PeerSession::Delegate
   gboolean auto_answer = DEFAULT_AUTO_ANSWER, decode = DEFAULT_DECODE,
            reconnect = DEFAULT_RECONNECT;
   guint max_peers = DEFAULT_MAX_PEERS, video_bitrate = DEFAULT_VIDEO_BITRATE,
-        latency = DEFAULT_LATENCY;
+        latency = DEFAULT_LATENCY, stats_interval = DEFAULT_STATS_INTERVAL;
   GstSignalrtcVideoCodec video_codec = DEFAULT_VIDEO_CODEC;
 
   /* hub thread */
@@ -168,6 +171,7 @@ struct BinState : public PeerSession::Delegate
   GMainLoop *loop = nullptr;
   Settings settings;
   std::unique_ptr<HubClient> client;
+  GSource *stats_source = nullptr;
   std::string my_id;
   std::map<std::string, std::string> roster; /* connection id -> name */
   std::map<std::string, std::shared_ptr<PeerSession>> sessions;
@@ -209,6 +213,7 @@ struct BinState : public PeerSession::Delegate
                          const std::string &text) override;
   void track_added (PeerSession &session, GstPad *pad,
                     const std::string &kind) override;
+  void peer_stats (PeerSession &session, GstStructure *stats) override;
 };
 
 typedef struct
@@ -251,6 +256,7 @@ BinState::read_settings ()
   s.reconnect = reconnect;
   s.max_peers = max_peers;
   s.latency = latency;
+  s.stats_interval = stats_interval;
   GST_OBJECT_UNLOCK (self);
   if (s.local_addresses.empty ())
     s.local_addresses = default_local_addresses ();
@@ -383,11 +389,30 @@ BinState::join_hub ()
                            (nullptr));
   });
   client->start ();
+
+  if (settings.stats_interval) {
+    stats_source = g_timeout_source_new (settings.stats_interval);
+    g_source_set_callback (
+        stats_source,
+        [] (gpointer data) -> gboolean {
+          auto *st = static_cast<BinState *> (data);
+          for (auto &[id, session] : st->sessions)
+            session->request_stats ();
+          return G_SOURCE_CONTINUE;
+        },
+        this, nullptr);
+    g_source_attach (stats_source, ctx);
+  }
 }
 
 void
 BinState::leave_hub ()
 {
+  if (stats_source) {
+    g_source_destroy (stats_source);
+    g_source_unref (stats_source);
+    stats_source = nullptr;
+  }
   auto all = std::move (sessions);
   sessions.clear ();
   for (auto &[id, session] : all)
@@ -689,6 +714,12 @@ BinState::track_added (PeerSession &session, GstPad *pad,
       session.connection_id ().c_str (), nullptr));
 }
 
+void
+BinState::peer_stats (PeerSession &, GstStructure *stats)
+{
+  post (stats);
+}
+
 /* ---- GObject ----------------------------------------------------------- */
 
 static void
@@ -765,6 +796,9 @@ gst_signalrtc_base_bin_set_property (GObject *object, guint prop_id,
   case PROP_LATENCY:
     st->latency = g_value_get_uint (value);
     break;
+  case PROP_STATS_INTERVAL:
+    st->stats_interval = g_value_get_uint (value);
+    break;
   case PROP_VIDEO_CODEC:
     st->video_codec = (GstSignalrtcVideoCodec)g_value_get_enum (value);
     break;
@@ -824,6 +858,9 @@ gst_signalrtc_base_bin_get_property (GObject *object, guint prop_id,
     break;
   case PROP_LATENCY:
     g_value_set_uint (value, st->latency);
+    break;
+  case PROP_STATS_INTERVAL:
+    g_value_set_uint (value, st->stats_interval);
     break;
   case PROP_VIDEO_CODEC:
     g_value_set_enum (value, st->video_codec);
@@ -1109,6 +1146,13 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
                            "candidates on (default: every interface that is "
                            "up, or 127.0.0.1 when loopback is the only one)",
                            nullptr, flags));
+
+  g_object_class_install_property (
+      gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Stats interval",
+                         "Post a signalrtc-peer-stats message per call this "
+                         "often, in ms (0: never)",
+                         0, G_MAXUINT, DEFAULT_STATS_INTERVAL, flags));
 
   /**
    * GstSignalrtcBaseBin::message-received:

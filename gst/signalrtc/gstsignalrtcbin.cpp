@@ -34,7 +34,10 @@
  * signalrtc-peer-connected and signalrtc-peer-disconnected (username,
  * connection-id, reason), signalrtc-call-rejected (username,
  * connection-id, reason), signalrtc-track (pad-name, kind, username,
- * connection-id), signalrtc-message (username, connection-id, text).
+ * connection-id), signalrtc-message (username, connection-id, text), and
+ * every #GstSignalrtcBaseBin:stats-interval signalrtc-peer-stats (username,
+ * connection-id, bitrate-sent, bitrate-received, packets-sent,
+ * packets-received, packets-lost, round-trip-time, frames-received).
  */
 #include "gstsignalrtcbin.h"
 

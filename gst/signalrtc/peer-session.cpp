@@ -795,6 +795,14 @@ PeerSession::on_pad_added (GstPad *pad)
                      + std::to_string (n++);
   }
   g_autoptr (GstPad) track_src = gst_element_get_static_pad (track_bin, "src");
+  if (g_str_equal (codec->media, "video"))
+    gst_pad_add_probe (
+        track_src, GST_PAD_PROBE_TYPE_BUFFER,
+        [] (GstPad *, GstPadProbeInfo *, gpointer data) {
+          static_cast<std::atomic<guint64> *> (data)->fetch_add (1);
+          return GST_PAD_PROBE_OK;
+        },
+        &frames_received_, nullptr);
   GstPad *ghost = gst_ghost_pad_new (name.c_str (), track_src);
   gst_pad_set_active (ghost, TRUE);
   {
@@ -809,6 +817,105 @@ PeerSession::on_pad_added (GstPad *pad)
   GST_INFO ("peer %s: new %s track on %s", config_.connection_id.c_str (),
             codec->encoding, name.c_str ());
   delegate_->track_added (*this, ghost, codec->media);
+}
+
+namespace {
+
+struct StatsTotals
+{
+  guint64 bytes_sent = 0, bytes_received = 0, packets_sent = 0,
+          packets_received = 0;
+  gint64 packets_lost = 0;
+  double rtt = -1;
+};
+
+gboolean
+add_stat (GQuark, const GValue *value, gpointer data)
+{
+  if (!GST_VALUE_HOLDS_STRUCTURE (value))
+    return TRUE;
+  const GstStructure *stat = gst_value_get_structure (value);
+  auto *t = static_cast<StatsTotals *> (data);
+  GstWebRTCStatsType type;
+  if (!gst_structure_get (stat, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type,
+                          nullptr))
+    return TRUE;
+  guint64 u = 0;
+  gint64 i = 0;
+  double d = 0;
+  switch (type) {
+  case GST_WEBRTC_STATS_OUTBOUND_RTP:
+    if (gst_structure_get_uint64 (stat, "bytes-sent", &u))
+      t->bytes_sent += u;
+    if (gst_structure_get_uint64 (stat, "packets-sent", &u))
+      t->packets_sent += u;
+    break;
+  case GST_WEBRTC_STATS_INBOUND_RTP:
+    if (gst_structure_get_uint64 (stat, "bytes-received", &u))
+      t->bytes_received += u;
+    if (gst_structure_get_uint64 (stat, "packets-received", &u))
+      t->packets_received += u;
+    if (gst_structure_get_int64 (stat, "packets-lost", &i))
+      t->packets_lost += i;
+    break;
+  case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
+    if (gst_structure_get_double (stat, "round-trip-time", &d))
+      t->rtt = MAX (t->rtt, d);
+    break;
+  default:
+    break;
+  }
+  return TRUE;
+}
+
+}  // namespace
+
+void
+PeerSession::request_stats ()
+{
+  if (stopped_ || !webrtc_)
+    return;
+  GstPromise *promise = gst_promise_new_with_change_func (
+      [] (GstPromise *promise, gpointer data) {
+        StatsTotals totals;
+        if (const GstStructure *reply = gst_promise_get_reply (promise))
+          gst_structure_foreach (reply, add_stat, &totals);
+        gst_promise_unref (promise);
+        if (auto self = static_cast<WeakSession *> (data)->lock ())
+          self->hop ([totals] (PeerSession &s) {
+            if (s.stopped_)
+              return;
+            const gint64 now = g_get_monotonic_time ();
+            const double seconds = (now - s.stats_time_us_) / 1e6;
+            auto rate = [seconds] (guint64 now_bytes, guint64 then_bytes) {
+              return seconds > 0 && now_bytes >= then_bytes
+                         ? (guint64)((now_bytes - then_bytes) * 8 / seconds)
+                         : (guint64)0;
+            };
+            GstStructure *st = gst_structure_new (
+                "signalrtc-peer-stats", "username", G_TYPE_STRING,
+                s.config_.username.c_str (), "connection-id", G_TYPE_STRING,
+                s.config_.connection_id.c_str (), "bitrate-sent", G_TYPE_UINT64,
+                s.stats_time_us_ ? rate (totals.bytes_sent, s.bytes_sent_)
+                                 : (guint64)0,
+                "bitrate-received", G_TYPE_UINT64,
+                s.stats_time_us_
+                    ? rate (totals.bytes_received, s.bytes_received_)
+                    : (guint64)0,
+                "packets-sent", G_TYPE_UINT64, totals.packets_sent,
+                "packets-received", G_TYPE_UINT64, totals.packets_received,
+                "packets-lost", G_TYPE_INT64, totals.packets_lost,
+                "round-trip-time", G_TYPE_DOUBLE, totals.rtt, "frames-received",
+                G_TYPE_UINT64, s.frames_received_.load (), nullptr);
+            s.stats_time_us_ = now;
+            s.bytes_sent_ = totals.bytes_sent;
+            s.bytes_received_ = totals.bytes_received;
+            s.delegate_->peer_stats (s, st);
+          });
+      },
+      new WeakSession (weak_from_this ()),
+      [] (gpointer data) { delete static_cast<WeakSession *> (data); });
+  g_signal_emit_by_name (webrtc_, "get-stats", nullptr, promise);
 }
 
 void

@@ -10,6 +10,7 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +49,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
     virtual void message_received (PeerSession &session,
                                    const std::string &text)
         = 0;
+    /* A stats sample (see request_stats ()). */
+    virtual void peer_stats (PeerSession &session, GstStructure *stats) = 0;
     /* A src pad for this peer appeared (any thread). */
     virtual void track_added (PeerSession &session, GstPad *pad,
                               const std::string &kind)
@@ -84,6 +87,12 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void handle_signal (const PeerSignal &signal);
   /* Chat over the data channel; FALSE when it is not open. */
   bool send_message (const std::string &text);
+  /* Asks webrtcbin for its statistics; the delegate gets a
+   * signalrtc-peer-stats structure: bitrate-sent, bitrate-received (bit/s
+   * since the last sample), packets-sent, packets-received, packets-lost,
+   * round-trip-time (s, -1 unknown), frames-received (buffers out of the
+   * video src pads). */
+  void request_stats ();
   /* Tears everything down: src pads get EOS and are removed. */
   void stop ();
 
@@ -128,10 +137,14 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   bool connected_ = false;
   bool stopped_ = false;
   bool failed_ = false;
+  /* last stats sample, hub thread */
+  gint64 stats_time_us_ = 0;
+  guint64 bytes_sent_ = 0, bytes_received_ = 0;
 
   std::mutex tracks_lock_; /* guards tracks_ and next_track_ */
   std::vector<std::unique_ptr<Track>> tracks_;
   guint next_track_[2] = {0, 0}; /* video, audio */
+  std::atomic<guint64> frames_received_{0};
 };
 
 }  // namespace signalrtc

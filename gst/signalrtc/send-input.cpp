@@ -111,6 +111,11 @@ SendInput::SendInput (GstBin *bin, const std::string &pad_name,
   gst_object_ref (queue_);
   gst_object_ref (tee_);
 
+  GstPad *tee_sink = gst_element_get_static_pad (tee_, "sink");
+  gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                     on_upstream_event, this, nullptr);
+  gst_object_unref (tee_sink);
+
   GstPad *queue_sink = gst_element_get_static_pad (queue_, "sink");
   ghost_ = gst_ghost_pad_new (pad_name.c_str (), queue_sink);
   gst_object_unref (queue_sink);
@@ -250,18 +255,35 @@ SendInput::build_chain (GstCaps *caps)
 void
 SendInput::request_key_frame ()
 {
-  const gint64 now = g_get_monotonic_time ();
-  g_mutex_lock (&lock_);
-  const bool due = now - last_key_frame_us_ >= G_USEC_PER_SEC;
-  if (due)
-    last_key_frame_us_ = now;
-  g_mutex_unlock (&lock_);
-  if (!due || kind_ != "video")
+  if (kind_ != "video")
     return;
   GstPad *sink = gst_element_get_static_pad (tee_, "sink");
   gst_pad_push_event (sink, gst_video_event_new_upstream_force_key_unit (
                                 GST_CLOCK_TIME_NONE, TRUE, 0));
   gst_object_unref (sink);
+}
+
+/* Every key-frame request going up to the encoder passes here: new peers
+ * (request_key_frame) and PLI/FIR from any peer, which rtpbin turns into
+ * force-key-unit events. A key frame costs many times a delta frame, so
+ * at most one a second, whoever asks. */
+GstPadProbeReturn
+SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
+                              gpointer user_data)
+{
+  auto *self = static_cast<SendInput *> (user_data);
+  if (!gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+    return GST_PAD_PROBE_OK;
+  const gint64 now = g_get_monotonic_time ();
+  g_mutex_lock (&self->lock_);
+  const bool due = now - self->last_key_frame_us_ >= G_USEC_PER_SEC;
+  if (due)
+    self->last_key_frame_us_ = now;
+  g_mutex_unlock (&self->lock_);
+  if (!due)
+    GST_LOG_OBJECT (self->bin_, "key frame asked again within a second: "
+                                "dropped");
+  return due ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
 }  // namespace signalrtc

@@ -37,8 +37,8 @@ class SendInput
   const std::string &kind () const { return kind_; }
   const std::string &encoding () const { return encoding_; }
   GstElement *tee () const { return tee_; }
-  /* Asks the encoder for a key frame (a new peer joined); at most one per
-   * second. */
+  /* Asks the encoder for a key frame (a new peer joined). Key-frame
+   * requests, these and the peers' PLI/FIR, pass at most once a second. */
   void request_key_frame ();
   /* The input has ended (EOS passed). */
   bool eos () const;
@@ -46,6 +46,8 @@ class SendInput
  private:
   static GstPadProbeReturn on_caps (GstPad *pad, GstPadProbeInfo *info,
                                     gpointer user_data);
+  static GstPadProbeReturn
+  on_upstream_event (GstPad *pad, GstPadProbeInfo *info, gpointer user_data);
   static GstPadProbeReturn on_event (GstPad *pad, GstPadProbeInfo *info,
                                      gpointer user_data);
   bool build_chain (GstCaps *caps);

@@ -243,10 +243,9 @@ PeerSession::start (GError **error)
           self->hop ([state] (PeerSession &s) {
             if (s.stopped_)
               return;
-            if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED
-                && !s.connected_) {
-              s.connected_ = true;
-              s.delegate_->session_connected (s);
+            if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+              s.transport_connected_ = true;
+              s.maybe_connected ();
             } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
               s.fail ("the connection failed (ICE or DTLS)");
             }
@@ -353,7 +352,6 @@ PeerSession::link_input (SendInput *input, guint pt)
   gst_pad_link (tee_pad, queue_sink);
   branches_.push_back (
       std::make_unique<Branch> (Branch{input, tee_pad, {queue, pay, filter}}));
-  input->request_key_frame ();
   GST_INFO ("peer %s: sending %s as %s pt %u", config_.connection_id.c_str (),
             input->kind ().c_str (), codec->encoding, pt);
   return true;
@@ -408,10 +406,38 @@ PeerSession::create_data_channel ()
   }
 }
 
+/* simple-peer's "connect": the transport is up and the data channel open.
+ * Only then is the call there for chat, and the peer ready for the key
+ * frame that the delegate asks for. */
+void
+PeerSession::maybe_connected ()
+{
+  if (connected_ || stopped_ || !transport_connected_ || !channel_open_)
+    return;
+  connected_ = true;
+  delegate_->session_connected (*this);
+}
+
 void
 PeerSession::watch_data_channel (GstWebRTCDataChannel *channel)
 {
   channel_ = (GstWebRTCDataChannel *)gst_object_ref (channel);
+  g_signal_connect_data (
+      channel, "on-open",
+      G_CALLBACK (+[] (GstWebRTCDataChannel *, gpointer data) {
+        if (auto self = static_cast<WeakSession *> (data)->lock ())
+          self->hop ([] (PeerSession &s) {
+            s.channel_open_ = true;
+            s.maybe_connected ();
+          });
+      }),
+      new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
+  GstWebRTCDataChannelState state;
+  g_object_get (channel, "ready-state", &state, nullptr);
+  if (state == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN) {
+    channel_open_ = true;
+    maybe_connected ();
+  }
   g_signal_connect_data (
       channel, "on-message-string",
       G_CALLBACK (+[] (GstWebRTCDataChannel *, gchar *text, gpointer data) {
@@ -428,7 +454,7 @@ PeerSession::watch_data_channel (GstWebRTCDataChannel *channel)
         /* simple-peer ends the call when the channel closes: so do we. */
         if (auto self = static_cast<WeakSession *> (data)->lock ())
           self->hop ([] (PeerSession &s) {
-            if (!s.stopped_ && s.connected_)
+            if (!s.stopped_ && s.channel_open_)
               s.fail ("the peer closed the data channel");
           });
       }),
@@ -769,6 +795,13 @@ PeerSession::on_pad_added (GstPad *pad)
     return;
   }
 
+  /* Ask the sender for a key frame (PLI) whenever the picture cannot be
+   * decoded, and decode nothing before one. */
+  GObjectClass *depay_class = G_OBJECT_GET_CLASS (chain.front ());
+  for (const char *prop : {"request-keyframe", "wait-for-keyframe"}) {
+    if (g_object_class_find_property (depay_class, prop))
+      g_object_set (chain.front (), prop, TRUE, nullptr);
+  }
   for (GstElement *e : chain)
     gst_bin_add (GST_BIN (track_bin), e);
   for (gsize i = 1; i < chain.size (); i++)

@@ -120,6 +120,7 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void send_local_description (GstWebRTCSessionDescription *desc);
   void send_local_candidate (guint mline, const std::string &candidate);
   void fail (const std::string &why);
+  void maybe_connected ();
   void on_pad_added (GstPad *pad);
 
   /* Runs @fn on the hub thread if the session still exists then. */
@@ -134,7 +135,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   std::vector<std::string> remote_mids_;
   std::vector<PeerSignal> pending_candidates_;
   bool remote_set_ = false;
-  bool connected_ = false;
+  bool connected_ = false; /* transport up and data channel open */
+  bool transport_connected_ = false;
+  bool channel_open_ = false;
   bool stopped_ = false;
   bool failed_ = false;
   /* last stats sample, hub thread */

@@ -368,7 +368,23 @@ repair_exponents (std::string &text)
   text = std::move (out);
 }
 
-} // namespace
+}  // namespace
+
+std::optional<JsonValue>
+JsonValue::parse_object (std::string_view json, const char *what,
+                         GError **error)
+{
+  auto value = parse (json, error);
+  if (!value)
+    return std::nullopt;
+  if (!JSON_NODE_HOLDS_OBJECT (value->node ())) {
+    g_set_error (error, SIGNALRTC_PROTOCOL_ERROR,
+                 SIGNALRTC_PROTOCOL_ERROR_INVALID_MESSAGE,
+                 "%s: not a JSON object", what);
+    return std::nullopt;
+  }
+  return value;
+}
 
 JsonValue
 JsonValue::adopt (JsonNode *node)
@@ -539,4 +555,4 @@ json_to_string (JsonNode *node)
   return result;
 }
 
-} // namespace signalrtc
+}  // namespace signalrtc

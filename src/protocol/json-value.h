@@ -35,8 +35,11 @@ class JsonValue
   static JsonValue from_bool (bool v);
   static JsonValue null ();
   /* Parses @json; nullopt and @error set when it is not valid JSON. */
-  static std::optional<JsonValue> parse (std::string_view json,
-                                         GError **error);
+  static std::optional<JsonValue> parse (std::string_view json, GError **error);
+  /* Parses @json, which must be an object: otherwise nullopt and
+   * SIGNALRTC_PROTOCOL_ERROR_INVALID_MESSAGE "@what: not a JSON object". */
+  static std::optional<JsonValue>
+  parse_object (std::string_view json, const char *what, GError **error);
 
   JsonValue (const JsonValue &other);
   JsonValue (JsonValue &&other) noexcept;

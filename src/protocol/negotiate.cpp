@@ -90,7 +90,7 @@ add_string_member (JsonBuilder *builder, const char *name,
       builder, json_node_ref (JsonValue::from_string (value).node ()));
 }
 
-} // namespace
+}  // namespace
 
 const std::string &
 NegotiateResponse::transport_id () const
@@ -115,13 +115,9 @@ NegotiateResponse::supports_websockets_text () const
 std::optional<NegotiateResponse>
 parse_negotiate_response (std::string_view json, GError **error)
 {
-  auto value = JsonValue::parse (json, error);
+  auto value = JsonValue::parse_object (json, "Negotiate response", error);
   if (!value)
     return std::nullopt;
-  if (!JSON_NODE_HOLDS_OBJECT (value->node ())) {
-    fail (error, "not a JSON object");
-    return std::nullopt;
-  }
   JsonObject *object = json_node_get_object (value->node ());
 
   NegotiateResponse response;
@@ -224,4 +220,4 @@ serialize_negotiate_response (const NegotiateResponse &response)
   return json_to_string (root);
 }
 
-} // namespace signalrtc
+}  // namespace signalrtc

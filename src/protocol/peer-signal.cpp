@@ -165,7 +165,7 @@ add_string_member (JsonBuilder *builder, const char *name,
       builder, json_node_ref (JsonValue::from_string (value).node ()));
 }
 
-} // namespace
+}  // namespace
 
 const char *
 peer_signal_type_name (PeerSignal::Type type)
@@ -188,13 +188,9 @@ peer_signal_type_name (PeerSignal::Type type)
 std::optional<PeerSignal>
 parse_peer_signal (std::string_view json, GError **error)
 {
-  auto value = JsonValue::parse (json, error);
+  auto value = JsonValue::parse_object (json, "Peer signal", error);
   if (!value)
     return std::nullopt;
-  if (!JSON_NODE_HOLDS_OBJECT (value->node ())) {
-    fail (error, "not a JSON object");
-    return std::nullopt;
-  }
   JsonObject *object = json_node_get_object (value->node ());
 
   PeerSignal signal;
@@ -269,4 +265,4 @@ serialize_peer_signal (const PeerSignal &signal)
   return json_to_string (root);
 }
 
-} // namespace signalrtc
+}  // namespace signalrtc

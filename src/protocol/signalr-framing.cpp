@@ -87,4 +87,4 @@ RecordReader::reset ()
   failed_ = false;
 }
 
-} // namespace signalrtc
+}  // namespace signalrtc

@@ -97,21 +97,6 @@ class FieldReader
   const char *what_;
 };
 
-std::optional<JsonValue>
-parse_object (std::string_view record, const char *what, GError **error)
-{
-  auto value = JsonValue::parse (record, error);
-  if (!value)
-    return std::nullopt;
-  if (!JSON_NODE_HOLDS_OBJECT (value->node ())) {
-    g_set_error (error, SIGNALRTC_PROTOCOL_ERROR,
-                 SIGNALRTC_PROTOCOL_ERROR_INVALID_MESSAGE,
-                 "%s: not a JSON object", what);
-    return std::nullopt;
-  }
-  return value;
-}
-
 /* The builder takes a reference; JSON null for an absent value. */
 void
 add_value (JsonBuilder *builder, const JsonValue &value)
@@ -210,12 +195,12 @@ read_fields (const FieldReader &reader, RawFields &f, GError **error)
   return true;
 }
 
-} // namespace
+}  // namespace
 
 std::optional<HandshakeRequest>
 parse_handshake_request (std::string_view record, GError **error)
 {
-  auto value = parse_object (record, "Handshake request", error);
+  auto value = JsonValue::parse_object (record, "Handshake request", error);
   if (!value)
     return std::nullopt;
   FieldReader reader (json_node_get_object (value->node ()),
@@ -253,7 +238,7 @@ serialize_handshake_request (const HandshakeRequest &request)
 std::optional<HandshakeResponse>
 parse_handshake_response (std::string_view record, GError **error)
 {
-  auto value = parse_object (record, "Handshake response", error);
+  auto value = JsonValue::parse_object (record, "Handshake response", error);
   if (!value)
     return std::nullopt;
   FieldReader reader (json_node_get_object (value->node ()),
@@ -313,7 +298,7 @@ HubMessage::string_argument (gsize index) const
 std::optional<HubMessage>
 parse_message (std::string_view record, GError **error)
 {
-  auto value = parse_object (record, "Hub message", error);
+  auto value = JsonValue::parse_object (record, "Hub message", error);
   if (!value)
     return std::nullopt;
   FieldReader reader (json_node_get_object (value->node ()), "Hub message");
@@ -556,4 +541,4 @@ make_close (std::optional<std::string> error,
   return message;
 }
 
-} // namespace signalrtc
+}  // namespace signalrtc

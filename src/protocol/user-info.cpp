@@ -42,7 +42,7 @@ get_string_member (JsonObject *object, const char *name, std::string &out,
   return true;
 }
 
-} // namespace
+}  // namespace
 
 std::string
 serialize_user_info (const UserInfo &info)
@@ -59,15 +59,9 @@ serialize_user_info (const UserInfo &info)
 std::optional<UserInfo>
 parse_user_info (std::string_view json, GError **error)
 {
-  auto value = JsonValue::parse (json, error);
+  auto value = JsonValue::parse_object (json, "User info", error);
   if (!value)
     return std::nullopt;
-  if (!JSON_NODE_HOLDS_OBJECT (value->node ())) {
-    g_set_error_literal (error, SIGNALRTC_PROTOCOL_ERROR,
-                         SIGNALRTC_PROTOCOL_ERROR_INVALID_MESSAGE,
-                         "User info: not a JSON object");
-    return std::nullopt;
-  }
   JsonObject *object = json_node_get_object (value->node ());
 
   UserInfo info;
@@ -77,4 +71,4 @@ parse_user_info (std::string_view json, GError **error)
   return info;
 }
 
-} // namespace signalrtc
+}  // namespace signalrtc

@@ -367,22 +367,28 @@ PeerSession::add_receive_transceivers ()
     have_video |= b->input->kind () == "video";
     have_audio |= b->input->kind () == "audio";
   }
-  auto add = [this] (GstCaps *caps) {
-    GstWebRTCRTPTransceiver *trans = nullptr;
-    g_signal_emit_by_name (webrtc_, "add-transceiver",
-                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps,
-                           &trans);
-    if (trans)
-      gst_object_unref (trans);
-    gst_caps_unref (caps);
-  };
-  if (!have_video) {
-    GstCaps *caps = rtp_caps (kCodecs[0], kCodecs[0].default_pt);
-    gst_caps_append (caps, rtp_caps (kCodecs[2], kCodecs[2].default_pt));
-    add (caps);
-  }
+  if (!have_video)
+    add_receive_transceiver ("video");
   if (!have_audio)
-    add (rtp_caps (kCodecs[3], kCodecs[3].default_pt));
+    add_receive_transceiver ("audio");
+}
+
+/* A recvonly transceiver offering every codec of @media we can take. */
+void
+PeerSession::add_receive_transceiver (const char *media)
+{
+  GstCaps *caps = gst_caps_new_empty ();
+  for (const auto &codec : kCodecs) {
+    if (g_str_equal (codec.media, media))
+      gst_caps_append (caps, rtp_caps (codec, codec.default_pt));
+  }
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  g_signal_emit_by_name (webrtc_, "add-transceiver",
+                         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps,
+                         &trans);
+  gst_caps_unref (caps);
+  if (trans)
+    gst_object_unref (trans);
 }
 
 void
@@ -558,15 +564,8 @@ PeerSession::handle_signal (const PeerSignal &signal)
     break;
   case PeerSignal::Type::TransceiverRequest:
     if (config_.initiator) {
-      const RtpCodec &codec = signal.kind == "audio" ? kCodecs[3] : kCodecs[0];
-      GstCaps *caps = rtp_caps (codec, codec.default_pt);
-      GstWebRTCRTPTransceiver *trans = nullptr;
-      g_signal_emit_by_name (webrtc_, "add-transceiver",
-                             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
-                             caps, &trans);
-      gst_caps_unref (caps);
-      if (trans)
-        gst_object_unref (trans);
+      /* The peer has a track with no m-line: make one, offer again. */
+      add_receive_transceiver (signal.kind == "audio" ? "audio" : "video");
       create_offer ();
     }
     break;

@@ -111,6 +111,7 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void configure_ice ();
   bool link_input (SendInput *input, guint pt);
   void add_receive_transceivers ();
+  void add_receive_transceiver (const char *media);
   void create_data_channel ();
   void watch_data_channel (GstWebRTCDataChannel *channel);
   void create_offer ();

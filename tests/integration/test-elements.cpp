@@ -316,6 +316,17 @@ class Peer
     return chat_;
   }
 
+  /* Calls @fn on every element message called @name so far, in order
+   * (under the lock: @fn must not call back into this Peer). */
+  void for_each (const std::string &name,
+                 const std::function<void (const GstStructure *)> &fn) const
+  {
+    std::lock_guard<std::mutex> lock (lock_);
+    for (const auto &record : bus_)
+      if (matches (record, name, nullptr, ""))
+        fn (record.structure);
+  }
+
  private:
   static bool matches (const BusRecord &record, const std::string &name,
                        const char *field, const std::string &value)
@@ -760,6 +771,12 @@ class Elements : public ::testing::Test
     RecordProperty (key, std::to_string (value));
     std::cout << "[ elements ] " << key << " = " << value << std::endl;
   }
+
+  /* A sender with video-codec=@codec called by a receiver: the receiver
+   * decodes 2 s of video within 10 s, through @depayloader, from an
+   * @encoder (and no vp8enc) in the sender's bin. */
+  void video_codec_call (const std::string &codec, const char *encoder,
+                         const char *depayloader);
 
   TestContext ctx_;
   HubProcess hub_;
@@ -1320,6 +1337,466 @@ TEST_F (Elements, GarbageFromHostileClient)
   ASSERT_TRUE (caller.valid () && caller.play ());
   bool ok = wait_until ([&] { return caller.video_frames () >= 30; }, 15000);
   EXPECT_TRUE (ok) << "caller got " << caller.video_frames () << " frames";
+  expect_no_errors ();
+}
+
+/* ---- Codecs, passthrough, decode=false, call policy, stats, wrappers ---- */
+
+/* One element somewhere inside a bin. */
+struct Inside
+{
+  std::string name;    /* the element's name */
+  std::string factory; /* its factory's name ("" if none) */
+  std::string klass;   /* its factory's klass */
+};
+
+/* Every element inside @bin, at any depth. */
+std::vector<Inside>
+elements_in (GstElement *bin)
+{
+  std::vector<Inside> out;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+  GValue item = G_VALUE_INIT;
+  bool done = false;
+  while (!done) {
+    switch (gst_iterator_next (it, &item)) {
+    case GST_ITERATOR_OK: {
+      auto *element = GST_ELEMENT (g_value_get_object (&item));
+      Inside inside;
+      inside.name = GST_OBJECT_NAME (element);
+      if (GstElementFactory *factory = gst_element_get_factory (element)) {
+        inside.factory = GST_OBJECT_NAME (factory);
+        const char *klass = gst_element_factory_get_metadata (
+            factory, GST_ELEMENT_METADATA_KLASS);
+        inside.klass = klass ? klass : "";
+      }
+      out.push_back (std::move (inside));
+      g_value_reset (&item);
+      break;
+    }
+    case GST_ITERATOR_RESYNC:
+      out.clear ();
+      gst_iterator_resync (it);
+      break;
+    default:
+      done = true;
+      break;
+    }
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return out;
+}
+
+size_t
+count_factory (const std::vector<Inside> &elements, const std::string &factory)
+{
+  return std::count_if (elements.begin (), elements.end (),
+                        [&] (const Inside &e) { return e.factory == factory; });
+}
+
+/* An audio or video @what ("Encoder", "Decoder"). webrtcbin's own
+ * network elements (sctpenc, dtlsenc: "Encoder/Network/...") are not. */
+bool
+is_media_codec (const Inside &e, const char *what)
+{
+  return e.klass.find (what) != std::string::npos
+         && (e.klass.find ("Video") != std::string::npos
+             || e.klass.find ("Audio") != std::string::npos);
+}
+
+/* "name(factory) ..." for failure messages. */
+std::string
+describe (const std::vector<Inside> &elements)
+{
+  std::string out;
+  for (const auto &e : elements)
+    out += e.name + "(" + (e.factory.empty () ? "bin" : e.factory) + ") ";
+  return out;
+}
+
+/* The media type of the current caps on @bin's pad @pad_name ("" when
+ * there is no such pad or no caps yet). */
+std::string
+pad_media_type (GstElement *bin, const std::string &pad_name)
+{
+  GstPad *pad = gst_element_get_static_pad (bin, pad_name.c_str ());
+  if (pad == nullptr)
+    return "";
+  std::string media;
+  if (GstCaps *caps = gst_pad_get_current_caps (pad)) {
+    if (!gst_caps_is_empty (caps))
+      media = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+    gst_caps_unref (caps);
+  }
+  gst_object_unref (pad);
+  return media;
+}
+
+/* The names of @element's src pads now. */
+std::set<std::string>
+src_pad_names (GstElement *element)
+{
+  std::set<std::string> names;
+  GST_OBJECT_LOCK (element);
+  for (GList *l = element->srcpads; l != nullptr; l = l->next)
+    names.insert (GST_PAD_NAME (l->data));
+  GST_OBJECT_UNLOCK (element);
+  return names;
+}
+
+/* The largest value of the guint64 field @field over @peer's @name
+ * messages with username @username (0: none). */
+guint64
+max_field (const Peer &peer, const std::string &name,
+           const std::string &username, const char *field)
+{
+  guint64 best = 0;
+  peer.for_each (name, [&] (const GstStructure *s) {
+    guint64 value = 0;
+    if (g_strcmp0 (gst_structure_get_string (s, "username"), username.c_str ())
+            == 0
+        && gst_structure_get_uint64 (s, field, &value))
+      best = MAX (best, value);
+  });
+  return best;
+}
+
+void
+Elements::video_codec_call (const std::string &codec, const char *encoder,
+                            const char *depayloader)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_sender ("cam", url (), "video-codec=" + codec);
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &viewer = add_receiver ("viewer", url (), "call=cam");
+  ASSERT_TRUE (viewer.valid () && viewer.play ());
+
+  bool ok = wait_until ([&] { return viewer.video_frames () >= 60; }, 10000);
+  report (codec + "_frames", viewer.video_frames ());
+  if (viewer.first_video_us () != 0)
+    report (codec + "_first_frame_ms",
+            ms_since (viewer.playing_us (), viewer.first_video_us ()));
+  EXPECT_TRUE (ok) << "the viewer decoded " << viewer.video_frames () << " "
+                   << codec << " frames in 10 s (want 60)";
+
+  auto sent = elements_in (cam.bin ());
+  EXPECT_EQ (count_factory (sent, encoder), 1u)
+      << "the sender's bin holds: " << describe (sent);
+  EXPECT_EQ (count_factory (sent, "vp8enc"), 0u)
+      << "the sender's bin holds: " << describe (sent);
+  auto received = elements_in (viewer.bin ());
+  EXPECT_GE (count_factory (received, depayloader), 1u)
+      << "the receiver's bin holds: " << describe (received);
+  for (const auto &track : viewer.tracks ())
+    if (track->kind == "video" && track->buffers > 0) {
+      EXPECT_EQ (pad_media_type (viewer.bin (), track->pad_name), "video/x-raw")
+          << track->pad_name;
+    }
+  expect_no_errors ();
+}
+
+/* video-codec=h264: x264enc in the sender, rtph264depay in the receiver. */
+TEST_F (Elements, VideoCodecH264)
+{
+  video_codec_call ("h264", "x264enc", "rtph264depay");
+}
+
+/* video-codec=vp9: vp9enc in the sender, rtpvp9depay in the receiver. */
+TEST_F (Elements, VideoCodecVP9)
+{
+  video_codec_call ("vp9", "vp9enc", "rtpvp9depay");
+}
+
+/* Already-encoded VP8 goes through the bin without an encoder. */
+TEST_F (Elements, PassthroughEncodedInput)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_peer ("cam",
+                        "videotestsrc is-live=true pattern=ball ! "
+                            + std::string (kVideoCaps)
+                            + " ! vp8enc name=outside deadline=1 ! "
+                              "signalrtcbin name=cam hub-url="
+                            + url () + " username=cam",
+                        "cam");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &viewer = add_receiver ("viewer", url (), "call=cam");
+  ASSERT_TRUE (viewer.valid () && viewer.play ());
+
+  bool ok = wait_until ([&] { return viewer.video_frames () >= 60; }, 10000);
+  report ("passthrough_frames", viewer.video_frames ());
+  EXPECT_TRUE (ok) << "the viewer decoded " << viewer.video_frames ()
+                   << " frames in 10 s (want 60)";
+
+  /* The vp8enc before the bin is there, and nothing inside encodes. */
+  auto everything = elements_in (cam.pipeline ());
+  EXPECT_EQ (count_factory (everything, "vp8enc"), 1u)
+      << "the pipeline holds: " << describe (everything);
+  auto inside = elements_in (cam.bin ());
+  for (const auto &e : inside)
+    EXPECT_FALSE (is_media_codec (e, "Encoder"))
+        << "an encoder in the bin: " << e.name << " (" << e.factory << ", "
+        << e.klass << ")";
+  expect_no_errors ();
+}
+
+/* decode=false: the src pads carry VP8 and Opus as sent. */
+TEST_F (Elements, DecodeFalseGivesEncodedMedia)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_peer ("cam",
+                        "videotestsrc is-live=true pattern=ball ! "
+                            + std::string (kVideoCaps)
+                            + " ! signalrtcbin name=cam hub-url=" + url ()
+                            + " username=cam audiotestsrc is-live=true ! cam.",
+                        "cam");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &viewer = add_receiver ("viewer", url (), "call=cam decode=false");
+  ASSERT_TRUE (viewer.valid () && viewer.play ());
+
+  bool ok = wait_until (
+      [&] {
+        return viewer.video_frames () >= 60 && viewer.audio_buffers () > 0;
+      },
+      10000);
+  report ("encoded_video_buffers", viewer.video_frames ());
+  report ("encoded_audio_buffers", viewer.audio_buffers ());
+  EXPECT_TRUE (ok) << "the viewer got " << viewer.video_frames ()
+                   << " video and " << viewer.audio_buffers ()
+                   << " audio buffers in 10 s (want 60 and some)";
+
+  size_t video = 0, audio = 0;
+  for (const auto &track : viewer.tracks ()) {
+    if (track->buffers == 0)
+      continue;
+    std::string media = pad_media_type (viewer.bin (), track->pad_name);
+    if (track->kind == "video") {
+      video++;
+      EXPECT_EQ (media, "video/x-vp8") << track->pad_name;
+    } else if (track->kind == "audio") {
+      audio++;
+      EXPECT_EQ (media, "audio/x-opus") << track->pad_name;
+    }
+  }
+  EXPECT_EQ (video, 1u) << "video tracks with buffers";
+  EXPECT_EQ (audio, 1u) << "audio tracks with buffers";
+  auto received = elements_in (viewer.bin ());
+  for (const auto &e : received)
+    EXPECT_FALSE (is_media_codec (e, "Decoder"))
+        << "a decoder in the bin: " << e.name << " (" << e.factory << ")";
+  expect_no_errors ();
+}
+
+/* allowed-users=alice: mallory's call is refused, alice's answered. */
+TEST_F (Elements, AllowedUsersRejects)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_sender ("cam", url (), "allowed-users=alice");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+
+  Peer &mallory = add_receiver ("mallory", url (), "call=cam");
+  ASSERT_TRUE (mallory.valid () && mallory.play ());
+  EXPECT_TRUE (wait_until (
+      [&] {
+        return cam.count ("signalrtc-call-rejected", "username", "mallory") > 0;
+      },
+      10000))
+      << "no signalrtc-call-rejected for mallory";
+  auto reason = cam.last_field ("signalrtc-call-rejected", "reason", "username",
+                                "mallory");
+  EXPECT_TRUE (reason && !reason->empty ())
+      << "signalrtc-call-rejected has no reason";
+  EXPECT_TRUE (cam.last_field ("signalrtc-call-rejected", "connection-id",
+                               "username", "mallory"))
+      << "signalrtc-call-rejected has no connection-id";
+
+  Peer &alice = add_receiver ("alice", url (), "call=cam");
+  ASSERT_TRUE (alice.valid () && alice.play ());
+  bool ok = wait_until ([&] { return alice.video_frames () >= 30; }, 10000);
+  EXPECT_TRUE (ok) << "alice got " << alice.video_frames () << " frames";
+
+  /* By now mallory has had seconds: still nothing. */
+  EXPECT_TRUE (mallory.tracks ().empty ()) << "mallory got src pads";
+  EXPECT_EQ (mallory.video_frames (), 0u);
+  EXPECT_EQ (mallory.count ("signalrtc-peer-connected"), 0u);
+  EXPECT_EQ (cam.count ("signalrtc-peer-connected", "username", "mallory"), 0u);
+  EXPECT_EQ (cam.count ("signalrtc-call-rejected", "username", "alice"), 0u);
+  EXPECT_GE (cam.count ("signalrtc-peer-connected", "username", "alice"), 1u);
+  expect_no_errors ();
+}
+
+/* max-peers=1: a second caller is refused, the first call goes on. */
+TEST_F (Elements, MaxPeersRejects)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_sender ("cam", url (), "max-peers=1");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &first = add_receiver ("first", url (), "call=cam");
+  ASSERT_TRUE (first.valid () && first.play ());
+  ASSERT_TRUE (wait_until ([&] { return first.video_frames () >= 30; }, 10000))
+      << "the first call got " << first.video_frames () << " frames";
+
+  Peer &second = add_receiver ("second", url (), "call=cam");
+  ASSERT_TRUE (second.valid () && second.play ());
+  EXPECT_TRUE (wait_until (
+      [&] {
+        return cam.count ("signalrtc-call-rejected", "username", "second") > 0;
+      },
+      10000))
+      << "no signalrtc-call-rejected for the second caller";
+  auto reason = cam.last_field ("signalrtc-call-rejected", "reason", "username",
+                                "second");
+  EXPECT_TRUE (reason && !reason->empty ())
+      << "signalrtc-call-rejected has no reason";
+
+  guint64 before = first.video_frames ();
+  run_for (2000);
+  report ("first_frames_in_2s_after_rejection", first.video_frames () - before);
+  EXPECT_GE (first.video_frames () - before, 45u)
+      << "the first call stalled after the second caller was refused";
+  EXPECT_TRUE (second.tracks ().empty ()) << "the second caller got src pads";
+  EXPECT_EQ (second.video_frames (), 0u);
+  EXPECT_EQ (cam.count ("signalrtc-peer-connected"), 1u);
+  EXPECT_EQ (cam.count ("signalrtc-peer-disconnected"), 0u);
+  EXPECT_EQ (cam.count ("signalrtc-call-rejected", "username", "first"), 0u);
+  expect_no_errors ();
+}
+
+/* auto-answer=false: every call is refused. */
+TEST_F (Elements, AutoAnswerOff)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_sender ("cam", url (), "auto-answer=false");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &caller = add_receiver ("caller", url (), "call=cam");
+  ASSERT_TRUE (caller.valid () && caller.play ());
+  EXPECT_TRUE (wait_until (
+      [&] {
+        return cam.count ("signalrtc-call-rejected", "username", "caller") > 0;
+      },
+      10000))
+      << "no signalrtc-call-rejected for the caller";
+  auto reason = cam.last_field ("signalrtc-call-rejected", "reason", "username",
+                                "caller");
+  EXPECT_TRUE (reason && !reason->empty ())
+      << "signalrtc-call-rejected has no reason";
+  if (reason)
+    std::cout << "[ elements ] rejection reason: " << *reason << std::endl;
+
+  /* Time enough for a call to have come up (one takes ~1 s here). */
+  run_for (3000);
+  EXPECT_TRUE (caller.tracks ().empty ()) << "the caller got src pads";
+  EXPECT_EQ (caller.video_frames (), 0u);
+  EXPECT_EQ (caller.count ("signalrtc-peer-connected"), 0u);
+  EXPECT_EQ (cam.count ("signalrtc-peer-connected"), 0u);
+  expect_no_errors ();
+}
+
+/* stats-interval=500: both ends post per-peer stats with real numbers. */
+TEST_F (Elements, PeerStatsMessages)
+{
+  ASSERT_TRUE (start_hub ());
+  /* snow: the encoder spends its whole bitrate on it (a ball on black
+   * takes ~100 kbit/s, too close to the threshold). */
+  Peer &cam = add_sender ("cam", url (), "stats-interval=500", "snow");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &viewer = add_receiver ("viewer", url (), "call=cam stats-interval=500");
+  ASSERT_TRUE (viewer.valid () && viewer.play ());
+  ASSERT_TRUE (wait_until (
+      [&] { return viewer.count ("signalrtc-peer-connected") > 0; }, 10000))
+      << "no call";
+  gint64 connected = now_us ();
+
+  auto receiver_ok = [&] {
+    bool ok = false;
+    viewer.for_each ("signalrtc-peer-stats", [&] (const GstStructure *s) {
+      guint64 bitrate = 0, frames = 0;
+      ok = ok
+           || (g_strcmp0 (gst_structure_get_string (s, "username"), "cam") == 0
+               && gst_structure_get_uint64 (s, "bitrate-received", &bitrate)
+               && gst_structure_get_uint64 (s, "frames-received", &frames)
+               && bitrate > 100000 && frames > 0);
+    });
+    return ok;
+  };
+  auto sender_ok = [&] {
+    return max_field (cam, "signalrtc-peer-stats", "viewer", "bitrate-sent")
+           > 100000;
+  };
+  bool ok = wait_until ([&] { return receiver_ok () && sender_ok (); }, 5000);
+  report ("stats_ms_after_connected", ms_since (connected, now_us ()));
+  report ("viewer_stats_messages", viewer.count ("signalrtc-peer-stats"));
+  report ("cam_stats_messages", cam.count ("signalrtc-peer-stats"));
+  report (
+      "viewer_max_bitrate_received",
+      max_field (viewer, "signalrtc-peer-stats", "cam", "bitrate-received"));
+  report ("viewer_max_frames_received",
+          max_field (viewer, "signalrtc-peer-stats", "cam", "frames-received"));
+  report ("cam_max_bitrate_sent",
+          max_field (cam, "signalrtc-peer-stats", "viewer", "bitrate-sent"));
+  EXPECT_TRUE (ok) << "within 5 s of the call: receiver stats "
+                   << (receiver_ok () ? "ok" : "missing") << ", sender stats "
+                   << (sender_ok () ? "ok" : "missing");
+  EXPECT_TRUE (receiver_ok ())
+      << "no signalrtc-peer-stats from the receiver with username cam, "
+         "bitrate-received > 100000 and frames-received > 0";
+  EXPECT_TRUE (sender_ok ())
+      << "no signalrtc-peer-stats from the sender with username viewer and "
+         "bitrate-sent > 100000";
+  expect_no_errors ();
+}
+
+/* The wrappers: signalrtcsink sends and never has a src pad; signalrtcsrc
+ * gives exactly video_0 and audio_0. */
+TEST_F (Elements, SignalrtcsrcStablePadsAndSink)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_peer ("cam",
+                        "videotestsrc is-live=true pattern=ball ! "
+                            + std::string (kVideoCaps)
+                            + " ! signalrtcsink name=cam hub-url=" + url ()
+                            + " username=cam audiotestsrc is-live=true ! cam.",
+                        "cam");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &viewer = add_peer ("viewer",
+                           "signalrtcsrc name=viewer hub-url=" + url ()
+                               + " username=viewer call=cam",
+                           "viewer");
+  ASSERT_TRUE (viewer.valid () && viewer.play ());
+
+  bool ok = wait_until (
+      [&] {
+        return viewer.video_frames () >= 60 && viewer.audio_buffers () > 0;
+      },
+      10000);
+  report ("src_video_frames", viewer.video_frames ());
+  report ("src_audio_buffers", viewer.audio_buffers ());
+  EXPECT_TRUE (ok) << "signalrtcsrc gave " << viewer.video_frames ()
+                   << " video frames and " << viewer.audio_buffers ()
+                   << " audio buffers in 10 s (want 60 and some)";
+
+  std::set<std::string> added;
+  for (const auto &track : viewer.tracks ())
+    added.insert (track->pad_name);
+  const std::set<std::string> stable = {"video_0", "audio_0"};
+  EXPECT_EQ (added, stable) << "src pads signalrtcsrc added";
+  EXPECT_EQ (viewer.tracks ().size (), 2u);
+  EXPECT_EQ (src_pad_names (viewer.bin ()), stable);
+  for (const auto &track : viewer.tracks ())
+    EXPECT_EQ (track->kind, track->pad_name.substr (0, 5));
+
+  EXPECT_TRUE (cam.tracks ().empty ())
+      << "signalrtcsink added a src pad, e.g. " << cam.tracks ()[0]->pad_name;
+  EXPECT_TRUE (src_pad_names (cam.bin ()).empty ());
+  EXPECT_GE (cam.count ("signalrtc-peer-connected", "username", "viewer"), 1u);
   expect_no_errors ();
 }
 

@@ -7,6 +7,7 @@
 
 #include "client/hub-client.h"
 #include "gstsignalrtcelements.h"
+#include "gstsignalrtcpad.h"
 #include "peer-session.h"
 #include "protocol/user-info.h"
 #include "send-input.h"
@@ -1192,6 +1193,7 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
                                (GstPluginAPIFlags)0);
   gst_type_mark_as_plugin_api (GST_TYPE_SIGNALRTC_BASE_BIN,
                                (GstPluginAPIFlags)0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SIGNALRTC_PAD, (GstPluginAPIFlags)0);
   klass->receives = TRUE;
   klass->single_peer = FALSE;
 }

@@ -4,6 +4,7 @@
  */
 #include "peer-session.h"
 
+#include "gstsignalrtcpad.h"
 #include "send-input.h"
 
 #include <gst/sdp/sdp.h>
@@ -835,7 +836,9 @@ PeerSession::on_pad_added (GstPad *pad)
           return GST_PAD_PROBE_OK;
         },
         &frames_received_, nullptr);
-  GstPad *ghost = gst_ghost_pad_new (name.c_str (), track_src);
+  GstPad *ghost = gst_signalrtc_pad_new (
+      name.c_str (), track_src, config_.connection_id.c_str (),
+      config_.username.c_str (), codec->media);
   gst_pad_set_active (ghost, TRUE);
   {
     std::lock_guard<std::mutex> lock (tracks_lock_);

@@ -1792,6 +1792,21 @@ TEST_F (Elements, SignalrtcsrcStablePadsAndSink)
   EXPECT_EQ (src_pad_names (viewer.bin ()), stable);
   for (const auto &track : viewer.tracks ())
     EXPECT_EQ (track->kind, track->pad_name.substr (0, 5));
+  /* Each src pad names the user it carries, as properties. */
+  for (const auto &name : stable) {
+    GstPad *pad = gst_element_get_static_pad (viewer.bin (), name.c_str ());
+    ASSERT_NE (pad, nullptr) << name;
+    gchar *username = nullptr, *kind = nullptr, *id = nullptr;
+    g_object_get (pad, "username", &username, "kind", &kind, "connection-id",
+                  &id, nullptr);
+    EXPECT_STREQ (username, "cam") << name;
+    EXPECT_EQ (std::string (kind ? kind : ""), name.substr (0, 5));
+    EXPECT_TRUE (id && *id) << name << " has no connection-id";
+    g_free (username);
+    g_free (kind);
+    g_free (id);
+    gst_object_unref (pad);
+  }
 
   EXPECT_TRUE (cam.tracks ().empty ())
       << "signalrtcsink added a src pad, e.g. " << cam.tracks ()[0]->pad_name;

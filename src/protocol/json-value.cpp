@@ -555,4 +555,26 @@ json_to_string (JsonNode *node)
   return result;
 }
 
+void
+add_string (JsonBuilder *builder, const std::string &value)
+{
+  json_builder_add_value (
+      builder, json_node_ref (JsonValue::from_string (value).node ()));
+}
+
+void
+add_string_member (JsonBuilder *builder, const char *name,
+                   const std::string &value)
+{
+  json_builder_set_member_name (builder, name);
+  add_string (builder, value);
+}
+
+std::string
+builder_to_string (JsonBuilder *builder)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  return json_to_string (root);
+}
+
 }  // namespace signalrtc

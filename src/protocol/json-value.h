@@ -63,6 +63,14 @@ class JsonValue
   JsonNode *node_ = nullptr;
 };
 
+/* JsonBuilder helpers for the codecs. Strings go through
+ * JsonValue::from_string, so invalid UTF-8 never reaches the output. */
+void add_string (JsonBuilder *builder, const std::string &value);
+void add_string_member (JsonBuilder *builder, const char *name,
+                        const std::string &value);
+/* Compact JSON text of what @builder built. */
+std::string builder_to_string (JsonBuilder *builder);
+
 /* Compact JSON text of @node. */
 std::string json_to_string (JsonNode *node);
 

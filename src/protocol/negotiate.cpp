@@ -81,15 +81,6 @@ parse_transports (JsonNode *node, std::vector<AvailableTransport> &out,
   return true;
 }
 
-void
-add_string_member (JsonBuilder *builder, const char *name,
-                   const std::string &value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_value (
-      builder, json_node_ref (JsonValue::from_string (value).node ()));
-}
-
 }  // namespace
 
 const std::string &
@@ -206,8 +197,7 @@ serialize_negotiate_response (const NegotiateResponse &response)
       json_builder_set_member_name (builder, "transferFormats");
       json_builder_begin_array (builder);
       for (const auto &format : transport.transfer_formats)
-        json_builder_add_value (
-            builder, json_node_ref (JsonValue::from_string (format).node ()));
+        add_string (builder, format);
       json_builder_end_array (builder);
       json_builder_end_object (builder);
     }
@@ -216,8 +206,7 @@ serialize_negotiate_response (const NegotiateResponse &response)
   }
 
   json_builder_end_object (builder);
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
-  return json_to_string (root);
+  return builder_to_string (builder);
 }
 
 }  // namespace signalrtc

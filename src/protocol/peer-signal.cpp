@@ -156,15 +156,6 @@ parse_untyped (JsonObject *object, PeerSignal &signal, GError **error)
                       "renegotiate, transceiverRequest or sdp)");
 }
 
-void
-add_string_member (JsonBuilder *builder, const char *name,
-                   const std::string &value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_value (
-      builder, json_node_ref (JsonValue::from_string (value).node ()));
-}
-
 }  // namespace
 
 const char *
@@ -261,8 +252,7 @@ serialize_peer_signal (const PeerSignal &signal)
   }
 
   json_builder_end_object (builder);
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
-  return json_to_string (root);
+  return builder_to_string (builder);
 }
 
 }  // namespace signalrtc

@@ -107,27 +107,6 @@ add_value (JsonBuilder *builder, const JsonValue &value)
     json_builder_add_null_value (builder);
 }
 
-void
-add_string (JsonBuilder *builder, const std::string &value)
-{
-  add_value (builder, JsonValue::from_string (value));
-}
-
-void
-add_string_member (JsonBuilder *builder, const char *name,
-                   const std::string &value)
-{
-  json_builder_set_member_name (builder, name);
-  add_string (builder, value);
-}
-
-std::string
-finish (JsonBuilder *builder)
-{
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
-  return json_to_string (root);
-}
-
 /* The fields of every message type read and type-checked, whatever the
  * type: a known field of the wrong JSON type is an error even where the
  * type does not use it (as in ASP.NET Core, which reads fields before it
@@ -232,7 +211,7 @@ serialize_handshake_request (const HandshakeRequest &request)
   json_builder_set_member_name (builder, "version");
   json_builder_add_int_value (builder, request.version);
   json_builder_end_object (builder);
-  return finish (builder);
+  return builder_to_string (builder);
 }
 
 std::optional<HandshakeResponse>
@@ -258,7 +237,7 @@ serialize_handshake_response (const HandshakeResponse &response)
   if (response.error)
     add_string_member (builder, "error", *response.error);
   json_builder_end_object (builder);
-  return finish (builder);
+  return builder_to_string (builder);
 }
 
 const char *
@@ -489,7 +468,7 @@ serialize_message (const HubMessage &message)
   }
 
   json_builder_end_object (builder);
-  return finish (builder);
+  return builder_to_string (builder);
 }
 
 HubMessage

@@ -11,15 +11,6 @@ namespace signalrtc {
 
 namespace {
 
-void
-add_string_member (JsonBuilder *builder, const char *name,
-                   const std::string &value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_value (
-      builder, json_node_ref (JsonValue::from_string (value).node ()));
-}
-
 bool
 get_string_member (JsonObject *object, const char *name, std::string &out,
                    GError **error)
@@ -52,8 +43,7 @@ serialize_user_info (const UserInfo &info)
   add_string_member (builder, "userName", info.user_name);
   add_string_member (builder, "connectionId", info.connection_id);
   json_builder_end_object (builder);
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
-  return json_to_string (root);
+  return builder_to_string (builder);
 }
 
 std::optional<UserInfo>

@@ -354,27 +354,26 @@ BinState::join_hub ()
       [this] (const GError *error, bool will_reconnect) {
         on_disconnected (error, will_reconnect);
       });
-  auto info_handler = [this] (const std::vector<JsonValue> &args) {
+  /* Both announcements carry a userInfoJson string: the user is present. */
+  auto user_announced = [this] (const std::vector<JsonValue> &args) {
     auto text = args.empty () ? std::nullopt : args[0].as_string ();
     auto info = text ? parse_user_info (*text, nullptr) : std::nullopt;
-    if (!info) {
+    if (info)
+      user_present (info->connection_id, info->user_name);
+    else
       GST_WARNING_OBJECT (self, "ignoring a malformed user announcement");
-      return false;
-    }
-    user_present (info->connection_id, info->user_name);
-    return true;
+    return info;
   };
-  client->on ("NewUserArrived", [this, info_handler] (const auto &args) {
-    auto text = args.empty () ? std::nullopt : args[0].as_string ();
-    auto info = text ? parse_user_info (*text, nullptr) : std::nullopt;
-    if (info_handler (args) && client && info)
+  client->on ("NewUserArrived", [this, user_announced] (const auto &args) {
+    auto info = user_announced (args);
+    if (info && client)
       client->invoke ("HelloUser",
                       {JsonValue::from_string (settings.username),
                        JsonValue::from_string (info->connection_id)},
                       [] (const JsonValue &, const GError *) {});
   });
   client->on ("UserSaidHello",
-              [info_handler] (const auto &args) { info_handler (args); });
+              [user_announced] (const auto &args) { user_announced (args); });
   client->on ("UserDisconnect", [this] (const auto &args) {
     if (auto id = args.empty () ? std::nullopt : args[0].as_string ())
       on_user_disconnect (*id);

@@ -246,9 +246,6 @@ SendInput::build_chain (GstCaps *caps)
     gst_element_sync_state_with_parent (e);
   GST_INFO_OBJECT (bin_, "%s input: %s%s", kind_.c_str (), media,
                    raw ? (" -> " + encoding_).c_str () : " (passthrough)");
-  g_mutex_lock (&lock_);
-  built_ = true;
-  g_mutex_unlock (&lock_);
   return true;
 }
 

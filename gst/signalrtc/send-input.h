@@ -61,7 +61,6 @@ class SendInput
   GstElement *tee_ = nullptr;
   GMutex lock_; /* guards the two below */
   gint64 last_key_frame_us_ = 0;
-  bool built_ = false;
   bool eos_ = false;
   std::function<void ()> on_eos_;
 };

@@ -1014,6 +1014,82 @@ gst_signalrtc_base_bin_change_state (GstElement *element,
   return ret;
 }
 
+/* The child of @bin that holds @object (or is it), if it is a call's
+ * webrtcbin; a new reference. */
+static GstElement *
+call_webrtcbin_of (GstBin *bin, GstObject *object)
+{
+  GstObject *child = object ? GST_OBJECT (gst_object_ref (object)) : nullptr;
+  while (child) {
+    GstObject *parent = gst_object_get_parent (child);
+    if (parent == GST_OBJECT (bin)) {
+      gst_object_unref (parent);
+      break;
+    }
+    gst_object_unref (child);
+    child = parent;
+  }
+  if (child && g_str_equal (G_OBJECT_TYPE_NAME (child), "GstWebRTCBin"))
+    return GST_ELEMENT (child);
+  if (child)
+    gst_object_unref (child);
+  return nullptr;
+}
+
+/* Any thread. An error inside one call's webrtcbin (the SCTP association of
+ * a browser that closed the call, a DTLS failure, ...) ends that call; it
+ * must not reach the application, which would stop the pipeline and every
+ * other call with it. */
+static void
+gst_signalrtc_base_bin_handle_message (GstBin *bin, GstMessage *message)
+{
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
+    GstElement *webrtc = call_webrtcbin_of (bin, GST_MESSAGE_SRC (message));
+    if (webrtc) {
+      BinState *st = state_of (GST_SIGNALRTC_BASE_BIN (bin));
+      g_autoptr (GError) error = nullptr;
+      g_autofree gchar *debug = nullptr;
+      gst_message_parse_error (message, &error, &debug);
+      GST_INFO_OBJECT (bin, "error in %s, ending that call: %s (%s)",
+                       GST_OBJECT_NAME (webrtc), error->message,
+                       debug ? debug : "");
+      struct Failure
+      {
+        BinState *st;
+        GstElement *webrtc;
+        std::string why;
+      };
+      /* The hub thread owns the sessions; the bin's state outlives its
+       * context (stop_thread drains it). */
+      if (st->ctx) {
+        g_main_context_invoke_full (
+            st->ctx, G_PRIORITY_DEFAULT,
+            [] (gpointer data) -> gboolean {
+              auto *f = static_cast<Failure *> (data);
+              for (auto &[id, session] : f->st->sessions) {
+                if (session->webrtcbin () == f->webrtc) {
+                  f->st->session_failed (*session, f->why);
+                  break;
+                }
+              }
+              return G_SOURCE_REMOVE;
+            },
+            new Failure{st, webrtc, error->message},
+            [] (gpointer data) {
+              auto *f = static_cast<Failure *> (data);
+              gst_object_unref (f->webrtc);
+              delete f;
+            });
+      } else {
+        gst_object_unref (webrtc);
+      }
+      gst_message_unref (message);
+      return;
+    }
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
+}
+
 static void
 gst_signalrtc_base_bin_send_message (GstSignalrtcBaseBin *self,
                                      const gchar *peer, const gchar *text)
@@ -1051,6 +1127,8 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
   gobject_class->set_property = gst_signalrtc_base_bin_set_property;
   gobject_class->get_property = gst_signalrtc_base_bin_get_property;
   gobject_class->finalize = gst_signalrtc_base_bin_finalize;
+  GST_BIN_CLASS (klass)->handle_message
+      = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_handle_message);
 
   /**
    * GstSignalrtcBaseBin:hub-url:

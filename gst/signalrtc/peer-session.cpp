@@ -839,6 +839,18 @@ PeerSession::on_pad_added (GstPad *pad)
   GstPad *ghost = gst_signalrtc_pad_new (
       name.c_str (), track_src, config_.connection_id.c_str (),
       config_.username.c_str (), codec->media);
+  /* A track nobody links (a gst-launch line that links only the first video
+   * track; a track added by renegotiation) is dropped here: not-linked
+   * would be a fatal flow error inside webrtcbin and end the call. */
+  gst_pad_add_probe (
+      track_src,
+      (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
+                        | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      [] (GstPad *, GstPadProbeInfo *, gpointer data) {
+        return gst_pad_is_linked (GST_PAD (data)) ? GST_PAD_PROBE_OK
+                                                  : GST_PAD_PROBE_DROP;
+      },
+      gst_object_ref (ghost), gst_object_unref);
   gst_pad_set_active (ghost, TRUE);
   {
     std::lock_guard<std::mutex> lock (tracks_lock_);

@@ -428,11 +428,35 @@ HubServer::Impl::handle_static (SoupServerMessage *msg, const char *path)
   g_autoptr (GBytes) bytes = g_mapped_file_get_bytes (mapped);
   gsize size;
   const guchar *data = (const guchar *)g_bytes_get_data (bytes, &size);
-  g_autofree gchar *type = g_content_type_guess (file, data, size, nullptr);
-  g_autofree gchar *mime = g_content_type_get_mime_type (type);
-  if (g_str_has_suffix (file, ".js") || g_str_has_suffix (file, ".mjs")) {
-    g_free (mime);
-    mime = g_strdup ("text/javascript");
+  /* Browsers refuse scripts and style sheets served under another type
+   * (strict MIME checking), so the web's own types do not depend on the
+   * machine's shared-mime-info. */
+  static const struct
+  {
+    const char *suffix, *type;
+  } web_types[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript"},
+    {".mjs", "text/javascript"},
+    {".css", "text/css"},
+    {".json", "application/json"},
+    {".map", "application/json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".woff2", "font/woff2"},
+  };
+  g_autofree gchar *mime = nullptr;
+  for (const auto &t : web_types) {
+    if (g_str_has_suffix (file, t.suffix)) {
+      mime = g_strdup (t.type);
+      break;
+    }
+  }
+  if (!mime) {
+    g_autofree gchar *type
+        = g_content_type_guess (file, data, size, nullptr);
+    mime = g_content_type_get_mime_type (type);
   }
   soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
   soup_message_headers_set_content_type (

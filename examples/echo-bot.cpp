@@ -27,8 +27,7 @@
 #include <cstdarg>
 #include <cstdio>
 
-namespace
-{
+namespace {
 
 struct EchoBot
 {
@@ -43,8 +42,7 @@ struct EchoBot
 
 /* Prints a line as it is. Chat is UTF-8 and goes out unchanged, whatever
  * the locale (g_print would turn it into '?' under the C locale). */
-G_GNUC_PRINTF (1, 2) void
-say (const char *format, ...)
+G_GNUC_PRINTF (1, 2) void say (const char *format, ...)
 {
   va_list args;
   va_start (args, format);
@@ -69,8 +67,8 @@ on_pad_added (GstElement *, GstPad *pad, EchoBot *bot)
     return;
   g_autofree gchar *kind = nullptr, *username = nullptr;
   g_object_get (pad, "kind", &kind, "username", &username, nullptr);
-  GstElement *queue = g_strcmp0 (kind, "audio") == 0 ? bot->audio_queue
-                                                     : bot->video_queue;
+  GstElement *queue
+      = g_strcmp0 (kind, "audio") == 0 ? bot->audio_queue : bot->video_queue;
   g_autoptr (GstPad) sink = gst_element_get_static_pad (queue, "sink");
   if (gst_pad_is_linked (sink)) {
     g_printerr ("echo: already echoing a %s track; ignoring %s's\n", kind,
@@ -154,14 +152,13 @@ add_input (EchoBot *bot, const gchar *templ)
   GstElement *queue = gst_element_factory_make ("queue", nullptr);
   gst_bin_add (GST_BIN (bot->pipeline), queue);
   g_autoptr (GstPad) src = gst_element_get_static_pad (queue, "src");
-  g_autoptr (GstPad) sink
-      = gst_element_request_pad_simple (bot->bin, templ);
+  g_autoptr (GstPad) sink = gst_element_request_pad_simple (bot->bin, templ);
   if (!sink || gst_pad_link (src, sink) != GST_PAD_LINK_OK)
     return nullptr;
   return queue;
 }
 
-} // namespace
+}  // namespace
 
 int
 main (int argc, char **argv)
@@ -169,10 +166,10 @@ main (int argc, char **argv)
   g_autofree gchar *hub = g_strdup ("http://127.0.0.1:5000/signalrtc");
   g_autofree gchar *username = g_strdup ("echo");
   const GOptionEntry entries[] = {
-    {"hub", 0, 0, G_OPTION_ARG_STRING, &hub, "The hub's URL", "URL"},
-    {"username", 0, 0, G_OPTION_ARG_STRING, &username,
-     "The user name on the hub", "NAME"},
-    {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
+      {"hub", 0, 0, G_OPTION_ARG_STRING, &hub, "The hub's URL", "URL"},
+      {"username", 0, 0, G_OPTION_ARG_STRING, &username,
+       "The user name on the hub", "NAME"},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   g_autoptr (GOptionContext) context
       = g_option_context_new ("- send every caller back what it sends");
@@ -193,8 +190,8 @@ main (int argc, char **argv)
                 "signalrtc plugin installed or on GST_PLUGIN_PATH?\n");
     return 1;
   }
-  g_object_set (bot.bin, "hub-url", hub, "username", username, "max-peers",
-                1u, nullptr);
+  g_object_set (bot.bin, "hub-url", hub, "username", username, "max-peers", 1u,
+                nullptr);
   gst_bin_add (GST_BIN (bot.pipeline), bot.bin);
   bot.video_queue = add_input (&bot, "video_%u");
   bot.audio_queue = add_input (&bot, "audio_%u");

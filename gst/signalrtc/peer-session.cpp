@@ -768,6 +768,15 @@ PeerSession::on_pad_added (GstPad *pad)
   };
   bool ok = config_.receive && codec != nullptr && add (codec->depayloader)
             && add (codec->parser);
+  if (ok && !config_.decode && g_str_equal (codec->encoding, "OPUS")
+      && add ("capssetter")) {
+    /* rtpopusdepay leaves the rate out of its caps, and muxers (webmmux,
+     * matroskamux, ...) refuse Opus without one. RTP Opus is always
+     * 48 kHz (RFC 7587). */
+    g_autoptr (GstCaps) rate
+        = gst_caps_from_string ("audio/x-opus, rate=(int)48000");
+    g_object_set (chain.back (), "caps", rate, nullptr);
+  }
   if (ok && config_.decode) {
     ok = add (codec->decoder);
     if (g_str_equal (codec->media, "video"))

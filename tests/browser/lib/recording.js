@@ -1,0 +1,65 @@
+// signalrtc-record for the browser suite, and checks that a recording
+// plays: gst-discoverer-1.0 for its streams and duration, a full decode to
+// the end with gst-launch-1.0.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startProcess } from './bot.js';
+
+const run = promisify(execFile);
+
+export function startRecorder (hub, name, extraArgs = []) {
+  const exe = process.env.SIGNALRTC_RECORD;
+  if (!exe) throw new Error('SIGNALRTC_RECORD is not set: run these tests with meson test');
+  const dir = mkdtempSync(join(tmpdir(), 'signalrtc-rec-'));
+  const proc = startProcess(name, exe,
+    ['--hub', hub.url, '--username', name, '--output-dir', dir, ...extraArgs]);
+  return {
+    ...proc,
+    dir,
+    files: () => readdirSync(dir).sort(),
+    async waitOnHub () {
+      await proc.waitForLine(/^signalrtc-record: on the hub as/);
+    },
+    // Resolves with the path of the next file reported finished.
+    async waitFinished (count = 1, timeoutMs = 20000) {
+      const re = /^signalrtc-record: finished (\S+) \(/;
+      await proc.waitForCount(re, count, `${count} finished recordings`, timeoutMs);
+      return proc.lines.filter((l) => re.test(l)).map((l) => re.exec(l)[1]);
+    },
+    cleanup () {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// What gst-discoverer-1.0 says of `file`: {durationS, video, audio, container}.
+export async function discover (file) {
+  const { stdout } = await run('gst-discoverer-1.0', [file], { timeout: 30000 });
+  const m = /Duration: (\d+):(\d+):(\d+\.\d+)/.exec(stdout);
+  const streams = (kind) => {
+    const s = new RegExp(`^\\s*${kind} #\\d+: (.+)$`, 'm').exec(stdout);
+    return s ? s[1].trim() : null;
+  };
+  return {
+    durationS: m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : null,
+    video: streams('video'),
+    audio: streams('audio'),
+    container: streams('container'),
+    text: stdout,
+  };
+}
+
+// Decodes the whole file; resolves with the number of video frames decoded,
+// rejects when GStreamer reports an error.
+export async function decodeFrames (file) {
+  const { stdout } = await run('gst-launch-1.0', [
+    '-v', 'filesrc', `location=${file}`, '!', 'decodebin', 'name=d',
+    'd.', '!', 'video/x-raw', '!', 'fakesink', 'name=v', 'silent=false',
+    'd.', '!', 'audio/x-raw', '!', 'fakesink', 'name=a', 'sync=false',
+  ], { timeout: 60000, maxBuffer: 64 * 1024 * 1024 });
+  return stdout.split('\n').filter((l) => /v: last-message = chain/.test(l)).length;
+}

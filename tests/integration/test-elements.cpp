@@ -997,6 +997,57 @@ TEST_F (Elements, OneSenderFiveReceivers)
   expect_no_errors ();
 }
 
+/* An error inside one call's webrtcbin (as sctpenc posts when a browser
+ * closes its call) ends that call only: the pipeline sees no ERROR and the
+ * other receiver goes on. */
+TEST_F (Elements, ErrorInOneCallEndsOnlyThatCall)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_sender ("cam", url ());
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &doomed = add_receiver ("doomed", url (), "call=cam");
+  Peer &other = add_receiver ("other", url (), "call=cam");
+  ASSERT_TRUE (doomed.play () && other.play ());
+  ASSERT_TRUE (wait_until (
+      [&] { return doomed.video_frames () > 10 && other.video_frames () > 10; },
+      20000));
+
+  auto id = cam.last_field ("signalrtc-peer-connected", "connection-id",
+                            "username", "doomed");
+  ASSERT_TRUE (id.has_value ());
+  g_autofree gchar *name = g_strdup_printf ("webrtc-%s", id->c_str ());
+  GstElement *webrtc = gst_bin_get_by_name (GST_BIN (cam.bin ()), name);
+  ASSERT_NE (webrtc, nullptr) << "no " << name << " in the sender's bin";
+  gst_element_message_full (webrtc, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+                            GST_RESOURCE_ERROR_WRITE,
+                            g_strdup ("injected by the test"), nullptr,
+                            __FILE__, GST_FUNCTION, __LINE__);
+  gst_object_unref (webrtc);
+
+  EXPECT_TRUE (wait_until (
+      [&] {
+        return cam.count ("signalrtc-peer-disconnected", "username", "doomed")
+               > 0;
+      },
+      10000))
+      << "the sender did not end the call with the error";
+  guint64 before = other.video_frames ();
+  run_for (3000);
+  EXPECT_GE (other.video_frames () - before, 80u)
+      << "the other receiver stopped";
+  EXPECT_EQ (cam.count ("signalrtc-peer-disconnected", "username", "other"),
+             0u);
+  auto warnings = cam.bin_warnings ();
+  EXPECT_TRUE (std::any_of (warnings.begin (), warnings.end (),
+                            [] (const std::string &w) {
+                              return w.find ("injected by the test")
+                                     != std::string::npos;
+                            }))
+      << "no warning names the error";
+  expect_no_errors ();
+}
+
 /* (d) Chat over the data channel, both ways. */
 TEST_F (Elements, ChatBothWays)
 {

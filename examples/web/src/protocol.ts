@@ -41,16 +41,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Decodes the `userInfoJson` argument of NewUserArrived / UserSaidHello. */
-export function parseUserInfo(arg: unknown): UserInfo | null {
+/** A hub argument that must be a string holding a JSON object, or null. */
+function parseJsonObject(arg: unknown): Record<string, unknown> | null {
   if (typeof arg !== 'string') return null;
-  let value: unknown;
   try {
-    value = JSON.parse(arg);
+    const value: unknown = JSON.parse(arg);
+    return isRecord(value) ? value : null;
   } catch {
     return null;
   }
-  if (!isRecord(value)) return null;
+}
+
+/** Decodes the `userInfoJson` argument of NewUserArrived / UserSaidHello. */
+export function parseUserInfo(arg: unknown): UserInfo | null {
+  const value = parseJsonObject(arg);
+  if (!value) return null;
   const { userName, connectionId } = value;
   if (typeof userName !== 'string' || typeof connectionId !== 'string' || connectionId === '') {
     return null;
@@ -69,14 +74,8 @@ export function encodeSignal(signal: SignalData): string {
  * handed garbage, so nothing unchecked may reach `peer.signal()`.
  */
 export function decodeSignal(arg: unknown): SignalData | null {
-  if (typeof arg !== 'string') return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(arg);
-  } catch {
-    return null;
-  }
-  if (!isRecord(value)) return null;
+  const value = parseJsonObject(arg);
+  if (!value) return null;
   const known =
     typeof value.sdp === 'string' ||
     isRecord(value.candidate) ||

@@ -872,6 +872,36 @@ gst_signalrtc_base_bin_get_property (GObject *object, guint prop_id,
   GST_OBJECT_UNLOCK (object);
 }
 
+/* A bin with inputs consumes data: it is a sink, and its EOS (posted when
+ * every input has ended) must count for the pipeline's EOS. GstBin only
+ * flags a bin SINK while it holds sink children (the calls' webrtcbins),
+ * and a pipeline ignores EOS from a child that is not flagged, so with no
+ * call in progress a finished stream would never end the pipeline. */
+static void
+keep_sink_flag (GstBin *bin)
+{
+  BinState *st = state_of (GST_SIGNALRTC_BASE_BIN (bin));
+  bool has_inputs;
+  {
+    std::lock_guard<std::mutex> lock (st->inputs_lock);
+    has_inputs = !st->inputs.empty ();
+  }
+  if (has_inputs) {
+    GST_OBJECT_LOCK (bin);
+    GST_OBJECT_FLAG_SET (bin, GST_ELEMENT_FLAG_SINK);
+    GST_OBJECT_UNLOCK (bin);
+  }
+}
+
+static gboolean
+gst_signalrtc_base_bin_remove_element (GstBin *bin, GstElement *element)
+{
+  gboolean removed
+      = GST_BIN_CLASS (parent_class)->remove_element (bin, element);
+  keep_sink_flag (bin);
+  return removed;
+}
+
 static GstPad *
 gst_signalrtc_base_bin_request_new_pad (GstElement *element,
                                         GstPadTemplate *templ,
@@ -925,6 +955,7 @@ gst_signalrtc_base_bin_request_new_pad (GstElement *element,
   }
   gst_pad_set_active (pad, TRUE);
   gst_element_add_pad (element, pad);
+  keep_sink_flag (GST_BIN (self));
   return pad;
 }
 
@@ -957,6 +988,22 @@ gst_signalrtc_base_bin_release_pad (GstElement *element, GstPad *pad)
     });
   }
   gst_element_remove_pad (element, pad);
+  /* No input left: a sink again only while a call's children are. */
+  bool sink_children = false;
+  GST_OBJECT_LOCK (self);
+  for (GList *l = GST_BIN_CHILDREN (self); l; l = l->next)
+    sink_children |= GST_OBJECT_FLAG_IS_SET (l->data, GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_UNLOCK (self);
+  bool has_inputs;
+  {
+    std::lock_guard<std::mutex> lock (st->inputs_lock);
+    has_inputs = !st->inputs.empty ();
+  }
+  if (!has_inputs && !sink_children) {
+    GST_OBJECT_LOCK (self);
+    GST_OBJECT_FLAG_UNSET (self, GST_ELEMENT_FLAG_SINK);
+    GST_OBJECT_UNLOCK (self);
+  }
 }
 
 static GstStateChangeReturn
@@ -1129,6 +1176,8 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
   gobject_class->finalize = gst_signalrtc_base_bin_finalize;
   GST_BIN_CLASS (klass)->handle_message
       = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_handle_message);
+  GST_BIN_CLASS (klass)->remove_element
+      = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_remove_element);
 
   /**
    * GstSignalrtcBaseBin:hub-url:
@@ -1239,7 +1288,9 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
    * @username: the sender's user name
    * @text: the chat message
    *
-   * A chat message arrived over a peer's data channel.
+   * A chat message arrived over a peer's data channel. Emitted on the
+   * element's own hub thread (not the application's main loop): hand
+   * anything long to your own thread.
    */
   signals[SIGNAL_MESSAGE_RECEIVED] = g_signal_new (
       "message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,

@@ -997,6 +997,23 @@ TEST_F (Elements, OneSenderFiveReceivers)
   expect_no_errors ();
 }
 
+/* A finite stream into a sender nobody calls ends the pipeline: the bin is
+ * a sink while it has inputs, so its EOS counts with no call in progress. */
+TEST_F (Elements, SenderWithoutPeersEndsAtEos)
+{
+  ASSERT_TRUE (start_hub ());
+  LaunchProcess *sender
+      = launch ("gst-launch-1.0 videotestsrc is-live=true num-buffers=30 "
+                "! signalrtcsink name=cam hub-url="
+                + url ()
+                + " username=cam "
+                  "audiotestsrc is-live=true num-buffers=30 ! cam.");
+  ASSERT_NE (sender, nullptr);
+  EXPECT_TRUE (wait_until ([&] { return sender->exited (); }, 15000))
+      << "gst-launch did not end after its 1 s of input";
+  EXPECT_EQ (sender->exit_status (), 0);
+}
+
 /* An error inside one call's webrtcbin (as sctpenc posts when a browser
  * closes its call) ends that call only: the pipeline sees no ERROR and the
  * other receiver goes on. */

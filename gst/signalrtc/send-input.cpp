@@ -114,6 +114,8 @@ SendInput::SendInput (GstBin *bin, const std::string &pad_name,
   GstPad *tee_sink = gst_element_get_static_pad (tee_, "sink");
   gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                      on_upstream_event, this, nullptr);
+  gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, this,
+                     nullptr);
   gst_object_unref (tee_sink);
 
   GstPad *queue_sink = gst_element_get_static_pad (queue_, "sink");
@@ -263,7 +265,9 @@ SendInput::request_key_frame ()
 /* Every key-frame request going up to the encoder passes here: new peers
  * (request_key_frame) and PLI/FIR from any peer, which rtpbin turns into
  * force-key-unit events. A key frame costs many times a delta frame, so
- * at most one a second, whoever asks. */
+ * at most one a second, whoever asks: a request within the second is held
+ * and sent when the second is over (on_buffer), never lost, since the peer
+ * that asked may have no picture until then. */
 GstPadProbeReturn
 SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
                               gpointer user_data)
@@ -274,13 +278,34 @@ SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
   const gint64 now = g_get_monotonic_time ();
   g_mutex_lock (&self->lock_);
   const bool due = now - self->last_key_frame_us_ >= G_USEC_PER_SEC;
-  if (due)
+  if (due) {
     self->last_key_frame_us_ = now;
+    self->key_frame_held_ = false;
+  } else {
+    self->key_frame_held_ = true;
+  }
   g_mutex_unlock (&self->lock_);
   if (!due)
     GST_LOG_OBJECT (self->bin_, "key frame asked again within a second: "
-                                "dropped");
+                                "held until the second is over");
   return due ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+/* Streaming thread, each encoded buffer into the tee: sends a held
+ * key-frame request once its second is over. */
+GstPadProbeReturn
+SendInput::on_buffer (GstPad *pad, GstPadProbeInfo *, gpointer user_data)
+{
+  auto *self = static_cast<SendInput *> (user_data);
+  g_mutex_lock (&self->lock_);
+  const bool send
+      = self->key_frame_held_
+        && g_get_monotonic_time () - self->last_key_frame_us_ >= G_USEC_PER_SEC;
+  g_mutex_unlock (&self->lock_);
+  if (send)
+    gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (
+                                 GST_CLOCK_TIME_NONE, TRUE, 0));
+  return GST_PAD_PROBE_OK;
 }
 
 }  // namespace signalrtc

@@ -48,6 +48,8 @@ class SendInput
                                     gpointer user_data);
   static GstPadProbeReturn
   on_upstream_event (GstPad *pad, GstPadProbeInfo *info, gpointer user_data);
+  static GstPadProbeReturn on_buffer (GstPad *pad, GstPadProbeInfo *info,
+                                      gpointer user_data);
   static GstPadProbeReturn on_event (GstPad *pad, GstPadProbeInfo *info,
                                      gpointer user_data);
   bool build_chain (GstCaps *caps);
@@ -59,8 +61,10 @@ class SendInput
   GstPad *ghost_ = nullptr;
   GstElement *queue_ = nullptr;
   GstElement *tee_ = nullptr;
-  GMutex lock_; /* guards the two below */
+  GMutex lock_; /* guards the three below */
   gint64 last_key_frame_us_ = 0;
+  /* A key frame was asked for within the second after the last one. */
+  bool key_frame_held_ = false;
   bool eos_ = false;
   std::function<void ()> on_eos_;
 };

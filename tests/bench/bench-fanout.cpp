@@ -1,0 +1,373 @@
+/* bench-fanout: what one more viewer costs a signalrtcsink sender.
+ *
+ *   tests/bench/run-fanout-bench [--viewers 1,5,25,50,100] [--seconds 10]
+ *                                [--size 1280x720] [--bitrate 2000000]
+ *
+ * For each N, in one run, side by side:
+ *  - shared: one gst-launch sender process, a moving 30 fps test pattern
+ *    into one signalrtcsink "cam" (encoded once, VP8), called by N viewers;
+ *  - per-viewer: the same pattern teed into N signalrtcsink users cam0..,
+ *    each encoding for its one viewer (one encoder per viewer, as
+ *    gst-plugins-rs webrtcsink does per consumer).
+ * The N viewers live in this process: signalrtcbin elements with
+ * decode=false, each calling its sender, depayloading without decoding and
+ * counting frames at a fakesink. Sender CPU comes from /proc/PID/stat
+ * (utime + stime) over a steady window once every viewer receives; frames
+ * delivered per viewer are counted over the same window.
+ *
+ * Runs inside scripts/isolated (the wrapper sees to it): all WebRTC is on
+ * loopback. No figure here is asserted anywhere; the table is the output.
+ */
+#include "tests/integration/hub-process.h"
+
+#include <gst/gst.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using signalrtc::test::HubProcess;
+
+struct Options
+{
+  std::vector<int> viewers{1, 5, 25, 50, 100};
+  int seconds = 10;
+  int width = 1280, height = 720;
+  int bitrate = 2000000;
+  std::vector<std::string> modes{"shared", "per-viewer"};
+};
+
+double
+now_s ()
+{
+  return std::chrono::duration<double> (
+             std::chrono::steady_clock::now ().time_since_epoch ())
+      .count ();
+}
+
+/* CPU seconds (user + system) of process @pid. */
+double
+cpu_seconds (GPid pid)
+{
+  std::ifstream in ("/proc/" + std::to_string (pid) + "/stat");
+  std::string stat ((std::istreambuf_iterator<char> (in)),
+                    std::istreambuf_iterator<char> ());
+  auto close = stat.rfind (')');
+  if (close == std::string::npos)
+    return 0;
+  std::istringstream fields (stat.substr (close + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 0; i < 13 && fields >> f; i++) {
+    if (i == 11 || i == 12) /* utime, stime */
+      ticks += std::stod (f);
+  }
+  return ticks / (double)sysconf (_SC_CLK_TCK);
+}
+
+/* One gst-launch sender process. */
+class Sender
+{
+ public:
+  Sender (const std::string &pipeline)
+  {
+    std::vector<std::string> args = {"gst-launch-1.0", "-q"};
+    std::istringstream words (pipeline);
+    for (std::string w; words >> w;)
+      args.push_back (w);
+    std::vector<const char *> argv;
+    for (auto &a : args)
+      argv.push_back (a.c_str ());
+    argv.push_back (nullptr);
+    g_autoptr (GError) error = nullptr;
+    process_
+        = g_subprocess_newv (argv.data (), G_SUBPROCESS_FLAGS_NONE, &error);
+    if (!process_)
+      g_printerr ("bench-fanout: cannot start gst-launch: %s\n",
+                  error->message);
+  }
+  ~Sender ()
+  {
+    if (!process_)
+      return;
+    /* Nothing of its output is kept: no need for a clean EOS. */
+    g_subprocess_force_exit (process_);
+    g_subprocess_wait (process_, nullptr, nullptr);
+    g_object_unref (process_);
+  }
+  GPid pid () const
+  {
+    const char *id
+        = process_ ? g_subprocess_get_identifier (process_) : nullptr;
+    return id ? (GPid)atoi (id) : 0;
+  }
+
+ private:
+  GSubprocess *process_ = nullptr;
+};
+
+/* N viewers in one pipeline: signalrtcbin decode=false into fakesinks. */
+class Viewers
+{
+ public:
+  Viewers (const std::string &hub_url, int n, bool per_viewer) : frames_ (n)
+  {
+    pipeline_ = gst_pipeline_new ("viewers");
+    for (int i = 0; i < n; i++) {
+      GstElement *bin = gst_element_factory_make ("signalrtcbin", nullptr);
+      std::string name = "viewer" + std::to_string (i);
+      std::string target = per_viewer ? "cam" + std::to_string (i) : "cam";
+      g_object_set (bin, "hub-url", hub_url.c_str (), "username", name.c_str (),
+                    "call", target.c_str (), "decode", FALSE, "stats-interval",
+                    0u, nullptr);
+      auto *slot = new Slot{this, i};
+      g_signal_connect_data (
+          bin, "pad-added", G_CALLBACK (on_pad_added), slot,
+          [] (gpointer data, GClosure *) { delete static_cast<Slot *> (data); },
+          (GConnectFlags)0);
+      gst_bin_add (GST_BIN (pipeline_), bin);
+    }
+    for (auto &f : frames_)
+      f.store (0);
+  }
+  ~Viewers ()
+  {
+    gst_element_set_state (pipeline_, GST_STATE_NULL);
+    gst_object_unref (pipeline_);
+  }
+  bool play ()
+  {
+    return gst_element_set_state (pipeline_, GST_STATE_PLAYING)
+           != GST_STATE_CHANGE_FAILURE;
+  }
+  std::vector<guint64> frames () const
+  {
+    std::vector<guint64> out;
+    for (auto &f : frames_)
+      out.push_back (f.load ());
+    return out;
+  }
+  int receiving () const
+  {
+    int n = 0;
+    for (auto &f : frames_)
+      n += f.load () > 0;
+    return n;
+  }
+
+ private:
+  struct Slot
+  {
+    Viewers *self;
+    int index;
+  };
+  static void on_pad_added (GstElement *bin, GstPad *pad, gpointer data)
+  {
+    auto *slot = static_cast<Slot *> (data);
+    GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, nullptr);
+    GstBin *parent = GST_BIN (gst_element_get_parent (bin));
+    gst_bin_add (parent, sink);
+    gst_object_unref (parent);
+    gst_element_sync_state_with_parent (sink);
+    g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
+    g_autofree gchar *kind = nullptr;
+    g_object_get (pad, "kind", &kind, nullptr);
+    if (g_strcmp0 (kind, "video") == 0) {
+      gst_pad_add_probe (
+          sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
+          [] (GstPad *, GstPadProbeInfo *, gpointer d) {
+            auto *s = static_cast<Slot *> (d);
+            s->self->frames_[s->index].fetch_add (1);
+            return GST_PAD_PROBE_OK;
+          },
+          new Slot (*slot),
+          [] (gpointer d) { delete static_cast<Slot *> (d); });
+    }
+    gst_pad_link (pad, sink_pad);
+  }
+
+  GstElement *pipeline_;
+  std::vector<std::atomic<guint64>> frames_;
+};
+
+struct Row
+{
+  std::string mode;
+  int n = 0;
+  double sender_cores = 0;
+  double min_pct = 0, median_pct = 0;
+  int receiving = 0;
+  std::string error;
+};
+
+void
+spin (double seconds)
+{
+  double end = now_s () + seconds;
+  while (now_s () < end)
+    g_main_context_iteration (nullptr, FALSE), g_usleep (10000);
+}
+
+std::string
+sender_pipeline (const Options &o, const std::string &hub_url, int n,
+                 bool per_viewer)
+{
+  std::string pattern = "videotestsrc is-live=true pattern=ball "
+                        "! video/x-raw,width="
+                        + std::to_string (o.width) + ",height="
+                        + std::to_string (o.height) + ",framerate=30/1 ";
+  std::string sink_props = " hub-url=" + hub_url + " video-bitrate="
+                           + std::to_string (o.bitrate) + " stats-interval=0";
+  if (!per_viewer)
+    return pattern + "! signalrtcsink username=cam" + sink_props;
+  std::string line = pattern + "! tee name=t ";
+  for (int i = 0; i < n; i++)
+    line += "t. ! queue leaky=downstream max-size-buffers=2 "
+            "! signalrtcsink username=cam"
+            + std::to_string (i) + sink_props + " ";
+  return line;
+}
+
+Row
+measure (const Options &o, const std::string &mode, int n)
+{
+  Row row{mode, n};
+  HubProcess hub;
+  g_autoptr (GError) error = nullptr;
+  if (!hub.start (0, &error)) {
+    row.error = error->message;
+    return row;
+  }
+  const bool per_viewer = mode == "per-viewer";
+  Sender sender (sender_pipeline (o, hub.url (), n, per_viewer));
+  spin (1.5);
+  Viewers viewers (hub.url (), n, per_viewer);
+  if (!viewers.play ()) {
+    row.error = "viewers did not start";
+    return row;
+  }
+  /* Every viewer receiving, then a few seconds to settle. */
+  double deadline = now_s () + 30 + n * 0.5;
+  while (viewers.receiving () < n && now_s () < deadline)
+    spin (0.2);
+  row.receiving = viewers.receiving ();
+  spin (3);
+  auto before = viewers.frames ();
+  double cpu0 = cpu_seconds (sender.pid ()), t0 = now_s ();
+  spin (o.seconds);
+  double cpu1 = cpu_seconds (sender.pid ()), t1 = now_s ();
+  auto after = viewers.frames ();
+  row.sender_cores = (cpu1 - cpu0) / (t1 - t0);
+  std::vector<double> pct;
+  const double expected = 30.0 * (t1 - t0);
+  for (int i = 0; i < n; i++)
+    pct.push_back (100.0 * (double)(after[i] - before[i]) / expected);
+  std::sort (pct.begin (), pct.end ());
+  row.min_pct = pct.front ();
+  row.median_pct = pct[pct.size () / 2];
+  return row;
+}
+
+}  // namespace
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string key = argv[i], value = argv[i + 1];
+    if (key == "--viewers") {
+      o.viewers.clear ();
+      std::istringstream list (value);
+      for (std::string v; std::getline (list, v, ',');)
+        o.viewers.push_back (std::stoi (v));
+    } else if (key == "--seconds") {
+      o.seconds = std::stoi (value);
+    } else if (key == "--size") {
+      sscanf (value.c_str (), "%dx%d", &o.width, &o.height);
+    } else if (key == "--bitrate") {
+      o.bitrate = std::stoi (value);
+    } else if (key == "--modes") {
+      o.modes.clear ();
+      std::istringstream list (value);
+      for (std::string v; std::getline (list, v, ',');)
+        o.modes.push_back (v);
+    } else {
+      g_printerr ("usage: bench-fanout [--viewers 1,5,25] [--seconds 10] "
+                  "[--size 1280x720] [--bitrate 2000000] "
+                  "[--modes shared,per-viewer]\n");
+      return 2;
+    }
+  }
+  if (HubProcess::binary ().empty ()) {
+    g_printerr ("bench-fanout: set SIGNALRTC_HUB (the wrapper does)\n");
+    return 2;
+  }
+
+  std::vector<Row> rows;
+  for (int n : o.viewers) {
+    for (const auto &mode : o.modes) {
+      Row r = measure (o, mode, n);
+      g_printerr ("# %s N=%d: sender %.2f cores, frames min %.0f%% median "
+                  "%.0f%%, %d/%d receiving %s\n",
+                  mode.c_str (), n, r.sender_cores, r.min_pct, r.median_pct,
+                  r.receiving, n, r.error.c_str ());
+      rows.push_back (r);
+    }
+  }
+
+  printf ("\nsignalrtcsink fan-out: %dx%d 30 fps VP8 at %.1f Mbit/s, viewers "
+          "depayload without decoding; sender CPU in cores over %d s\n\n",
+          o.width, o.height, o.bitrate / 1e6, o.seconds);
+  printf (
+      "| viewers | mode | sender CPU | marginal per viewer | frames "
+      "delivered (min / median) | receiving |\n|---|---|---|---|---|---|\n");
+  for (const auto &mode : o.modes) {
+    const Row *first = nullptr;
+    for (const auto &r : rows) {
+      if (r.mode != mode)
+        continue;
+      std::string marginal = "";
+      if (first && r.n > first->n)
+        marginal = std::to_string ((r.sender_cores - first->sender_cores)
+                                   / (r.n - first->n))
+                       .substr (0, 6);
+      printf ("| %d | %s | %.3f | %s | %.0f%% / %.0f%% | %d/%d |\n", r.n,
+              r.mode.c_str (), r.sender_cores, marginal.c_str (), r.min_pct,
+              r.median_pct, r.receiving, r.n);
+      if (!first)
+        first = &r;
+    }
+  }
+  /* The ratio the issue asks for: marginal viewer (shared) over a
+   * per-viewer encode. */
+  auto cost = [&] (const std::string &mode) {
+    const Row *a = nullptr, *b = nullptr;
+    for (const auto &r : rows)
+      if (r.mode == mode && r.error.empty ()) {
+        if (!a)
+          a = &r;
+        b = &r;
+      }
+    return a && b && b->n > a->n
+               ? (b->sender_cores - a->sender_cores) / (b->n - a->n)
+               : -1.0;
+  };
+  double shared = cost ("shared"), per = cost ("per-viewer");
+  if (shared > 0 && per > 0)
+    printf ("\nmarginal viewer, shared encoder / one encoder per viewer: "
+            "%.3f (1/%.0f)\n",
+            shared / per, per / shared);
+  return 0;
+}

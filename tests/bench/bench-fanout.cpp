@@ -138,6 +138,8 @@ class Viewers
     }
     for (auto &f : frames_)
       f.store (0);
+    for (auto &b : bytes_)
+      b.store (0);
   }
   ~Viewers ()
   {
@@ -155,6 +157,13 @@ class Viewers
     for (auto &f : frames_)
       out.push_back (f.load ());
     return out;
+  }
+  guint64 total_bytes () const
+  {
+    guint64 total = 0;
+    for (auto &b : bytes_)
+      total += b.load ();
+    return total;
   }
   int receiving () const
   {
@@ -185,9 +194,11 @@ class Viewers
     if (g_strcmp0 (kind, "video") == 0) {
       gst_pad_add_probe (
           sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
-          [] (GstPad *, GstPadProbeInfo *, gpointer d) {
+          [] (GstPad *, GstPadProbeInfo *info, gpointer d) {
             auto *s = static_cast<Slot *> (d);
             s->self->frames_[s->index].fetch_add (1);
+            s->self->bytes_[s->index].fetch_add (
+                gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)));
             return GST_PAD_PROBE_OK;
           },
           new Slot (*slot),
@@ -198,6 +209,7 @@ class Viewers
 
   GstElement *pipeline_;
   std::vector<std::atomic<guint64>> frames_;
+  std::vector<std::atomic<guint64>> bytes_;
 };
 
 struct Row
@@ -206,6 +218,7 @@ struct Row
   int n = 0;
   double sender_cores = 0;
   double min_pct = 0, median_pct = 0;
+  double mbps = 0; /* video received per viewer */
   int receiving = 0;
   std::string error;
 };
@@ -222,7 +235,10 @@ std::string
 sender_pipeline (const Options &o, const std::string &hub_url, int n,
                  bool per_viewer)
 {
-  std::string pattern = "videotestsrc is-live=true pattern=ball "
+  /* Moving SMPTE bars with their noise patch: vp8enc sends close to its
+   * 2 Mbit/s target at 720p (a bouncing ball comes out near 0.2). */
+  std::string pattern = "videotestsrc is-live=true pattern=smpte "
+                        "horizontal-speed=8 "
                         "! video/x-raw,width="
                         + std::to_string (o.width) + ",height="
                         + std::to_string (o.height) + ",framerate=30/1 ";
@@ -263,10 +279,13 @@ measure (const Options &o, const std::string &mode, int n)
   row.receiving = viewers.receiving ();
   spin (3);
   auto before = viewers.frames ();
+  guint64 bytes0 = viewers.total_bytes ();
   double cpu0 = cpu_seconds (sender.pid ()), t0 = now_s ();
   spin (o.seconds);
   double cpu1 = cpu_seconds (sender.pid ()), t1 = now_s ();
   auto after = viewers.frames ();
+  row.mbps
+      = (double)(viewers.total_bytes () - bytes0) * 8 / (t1 - t0) / n / 1e6;
   row.sender_cores = (cpu1 - cpu0) / (t1 - t0);
   std::vector<double> pct;
   const double expected = 30.0 * (t1 - t0);
@@ -330,9 +349,9 @@ main (int argc, char **argv)
   printf ("\nsignalrtcsink fan-out: %dx%d 30 fps VP8 at %.1f Mbit/s, viewers "
           "depayload without decoding; sender CPU in cores over %d s\n\n",
           o.width, o.height, o.bitrate / 1e6, o.seconds);
-  printf (
-      "| viewers | mode | sender CPU | marginal per viewer | frames "
-      "delivered (min / median) | receiving |\n|---|---|---|---|---|---|\n");
+  printf ("| viewers | mode | sender CPU | marginal per viewer | frames "
+          "delivered (min / median) | video per viewer | receiving |\n"
+          "|---|---|---|---|---|---|---|\n");
   for (const auto &mode : o.modes) {
     const Row *first = nullptr;
     for (const auto &r : rows) {
@@ -343,9 +362,10 @@ main (int argc, char **argv)
         marginal = std::to_string ((r.sender_cores - first->sender_cores)
                                    / (r.n - first->n))
                        .substr (0, 6);
-      printf ("| %d | %s | %.3f | %s | %.0f%% / %.0f%% | %d/%d |\n", r.n,
-              r.mode.c_str (), r.sender_cores, marginal.c_str (), r.min_pct,
-              r.median_pct, r.receiving, r.n);
+      printf ("| %d | %s | %.3f | %s | %.0f%% / %.0f%% | %.2f Mbit/s | %d/%d "
+              "|\n",
+              r.n, r.mode.c_str (), r.sender_cores, marginal.c_str (),
+              r.min_pct, r.median_pct, r.mbps, r.receiving, r.n);
       if (!first)
         first = &r;
     }

@@ -177,6 +177,13 @@ struct BinState : public PeerSession::Delegate
   std::map<std::string, std::string> roster; /* connection id -> name */
   std::map<std::string, std::shared_ptr<PeerSession>> sessions;
 
+  /* signalrtcsrc: its one call brought media, so the call's end is the
+   * stream's end (streaming threads set it, the hub thread reads it). */
+  std::atomic<bool> had_media{false};
+  /* EOS posted by the bin itself (any thread). */
+  std::atomic<bool> eos_posted{false};
+  void post_eos ();
+
   /* request sink pads (inputs_lock) */
   std::mutex inputs_lock;
   std::vector<std::unique_ptr<SendInput>> inputs;
@@ -609,6 +616,19 @@ BinState::end_session (const std::string &id, const std::string &reason)
                            G_TYPE_STRING, session->username ().c_str (),
                            "connection-id", G_TYPE_STRING, id.c_str (),
                            "reason", G_TYPE_STRING, reason.c_str (), nullptr));
+  /* signalrtcsrc is the stream of its one call: its src pads have just sent
+   * EOS, and the element ends with them, so that a pipeline recording it
+   * finishes (gst-launch exits). */
+  bool has_inputs;
+  {
+    std::lock_guard<std::mutex> lock (inputs_lock);
+    has_inputs = !inputs.empty ();
+  }
+  if (GST_SIGNALRTC_BASE_BIN_GET_CLASS (self)->single_peer && !has_inputs
+      && had_media) {
+    GST_INFO_OBJECT (self, "the call has ended: posting EOS");
+    post_eos ();
+  }
 }
 
 void
@@ -634,6 +654,14 @@ BinState::on_input_eos ()
     }
   }
   GST_INFO_OBJECT (self, "every input has ended: posting EOS");
+  post_eos ();
+}
+
+void
+BinState::post_eos ()
+{
+  if (eos_posted.exchange (true))
+    return;
   gst_element_post_message (GST_ELEMENT (self),
                             gst_message_new_eos (GST_OBJECT (self)));
 }
@@ -707,6 +735,7 @@ void
 BinState::track_added (PeerSession &session, GstPad *pad,
                        const std::string &kind)
 {
+  had_media = true;
   post (gst_structure_new (
       "signalrtc-track", "pad-name", G_TYPE_STRING, GST_PAD_NAME (pad), "kind",
       G_TYPE_STRING, kind.c_str (), "username", G_TYPE_STRING,
@@ -1006,6 +1035,32 @@ gst_signalrtc_base_bin_release_pad (GstElement *element, GstPad *pad)
   }
 }
 
+/* Application thread. EOS sent to the element (gst-launch -e on Ctrl-C,
+ * gst_element_send_event): GstBin hands it to the calls' network sources,
+ * so every received track ends with EOS down its pad; inputs end when
+ * their own sources get it. A bin without inputs then posts its EOS
+ * itself, or the pipeline would wait for it for ever. */
+static gboolean
+gst_signalrtc_base_bin_send_event (GstElement *element, GstEvent *event)
+{
+  const bool eos = GST_EVENT_TYPE (event) == GST_EVENT_EOS;
+  gboolean handled
+      = GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  if (!eos)
+    return handled;
+  BinState *st = state_of (GST_SIGNALRTC_BASE_BIN (element));
+  bool has_inputs;
+  {
+    std::lock_guard<std::mutex> lock (st->inputs_lock);
+    has_inputs = !st->inputs.empty ();
+  }
+  if (!has_inputs) {
+    GST_INFO_OBJECT (element, "EOS sent to us: posting EOS");
+    st->post_eos ();
+  }
+  return TRUE;
+}
+
 static GstStateChangeReturn
 gst_signalrtc_base_bin_change_state (GstElement *element,
                                      GstStateChange transition)
@@ -1051,6 +1106,8 @@ gst_signalrtc_base_bin_change_state (GstElement *element,
     break;
   case GST_STATE_CHANGE_PAUSED_TO_READY:
     st->invoke_sync ([st] { st->leave_hub (); });
+    st->eos_posted = false;
+    st->had_media = false;
     break;
   case GST_STATE_CHANGE_READY_TO_NULL:
     st->stop_thread ();
@@ -1310,6 +1367,8 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
       G_CALLBACK (gst_signalrtc_base_bin_send_message), nullptr, nullptr,
       nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 
+  element_class->send_event
+      = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_send_event);
   element_class->change_state
       = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_change_state);
   element_class->request_new_pad

@@ -17,6 +17,7 @@
 #include "protocol/user-info.h"
 
 #include <gst/gst.h>
+#include <glib/gstdio.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -1012,6 +1013,56 @@ TEST_F (Elements, SenderWithoutPeersEndsAtEos)
   EXPECT_TRUE (wait_until ([&] { return sender->exited (); }, 15000))
       << "gst-launch did not end after its 1 s of input";
   EXPECT_EQ (sender->exit_status (), 0);
+}
+
+/* A gst-launch recording of signalrtcsrc finishes and exits both on Ctrl-C
+ * (-e: EOS sent to the element) and when the call ends. */
+TEST_F (Elements, SignalrtcsrcRecordingEnds)
+{
+  ASSERT_TRUE (start_hub ());
+  auto cam = std::make_unique<Peer> (
+      "cam",
+      "videotestsrc is-live=true ! signalrtcsink name=cam hub-url=" + url ()
+          + " username=cam audiotestsrc is-live=true ! cam.",
+      "cam");
+  ASSERT_TRUE (cam->valid () && cam->play ());
+  ASSERT_TRUE (wait_hub_connected (*cam));
+  g_autofree gchar *dir = g_dir_make_tmp ("signalrtc-rec-XXXXXX", nullptr);
+  auto recorder = [&] (const std::string &name) {
+    std::string file = std::string (dir) + "/" + name + ".webm";
+    return launch ("gst-launch-1.0 -e signalrtcsrc name=s hub-url=" + url ()
+                   + " username=" + name
+                   + " call=cam decode=false s.video_0 ! queue ! webmmux "
+                     "name=m ! filesink location="
+                   + file + " s.audio_0 ! queue ! m.audio_%u");
+  };
+  LaunchProcess *interrupted = recorder ("interrupted");
+  ASSERT_NE (interrupted, nullptr);
+  EXPECT_TRUE (wait_until (
+      [&] { return cam->count ("signalrtc-peer-connected") >= 1; }, 15000));
+  run_for (2000);
+  interrupted->signal (SIGINT);
+  EXPECT_TRUE (wait_until ([&] { return interrupted->exited (); }, 10000))
+      << "gst-launch -e did not end on SIGINT";
+  EXPECT_EQ (interrupted->exit_status (), 0);
+
+  LaunchProcess *ended = recorder ("ended");
+  ASSERT_NE (ended, nullptr);
+  EXPECT_TRUE (wait_until (
+      [&] { return cam->count ("signalrtc-peer-connected") >= 2; }, 15000));
+  run_for (2000);
+  cam.reset (); /* the caller goes away: the call ends */
+  EXPECT_TRUE (wait_until ([&] { return ended->exited (); }, 15000))
+      << "gst-launch did not end with the call";
+  EXPECT_EQ (ended->exit_status (), 0);
+  for (const char *name : {"interrupted", "ended"}) {
+    g_autofree gchar *file = g_strdup_printf ("%s/%s.webm", dir, name);
+    GStatBuf st;
+    EXPECT_EQ (g_stat (file, &st), 0) << file;
+    EXPECT_GT (st.st_size, 10000) << file;
+    g_unlink (file);
+  }
+  g_rmdir (dir);
 }
 
 /* An error inside one call's webrtcbin (as sctpenc posts when a browser

@@ -10,8 +10,11 @@
  * with the user named by #GstSignalrtcBaseBin:call (which it calls) or with
  * the first user who calls it, and gives that user's media on the src pads
  * `video_0` and `audio_0`, decoded unless #GstSignalrtcBaseBin:decode is
- * off. When the call ends the pads get EOS and go away; the next call
- * brings them back.
+ * off. When the call ends the pads get EOS and go away, and the element
+ * posts EOS: a gst-launch line ends there, its files finished. EOS sent to
+ * the element (gst-launch -e on Ctrl-C) ends the pads and the element the
+ * same way. An application that keeps playing gets the pads back with the
+ * next call.
  *
  * ## Example launch line
  * |[
@@ -19,6 +22,13 @@
  *     username=viewer call=cam name=src \
  *   src.video_0 ! queue ! videoconvert ! autovideosink \
  *   src.audio_0 ! queue ! audioconvert ! autoaudiosink
+ * ]|
+ * Records "alice" as she sends (VP8, Opus) until she hangs up or Ctrl-C:
+ * |[
+ * gst-launch-1.0 -e signalrtcsrc hub-url=http://127.0.0.1:5000/signalrtc \
+ *     username=recorder call=alice decode=false name=src \
+ *   src.video_0 ! queue ! webmmux name=mux ! filesink location=alice.webm \
+ *   src.audio_0 ! queue ! mux.audio_%u
  * ]|
  */
 #include "gstsignalrtcsrc.h"

@@ -119,7 +119,8 @@ class Sender
 class Viewers
 {
  public:
-  Viewers (const std::string &hub_url, int n, bool per_viewer) : frames_ (n)
+  Viewers (const std::string &hub_url, int n, bool per_viewer)
+      : frames_ (n), bytes_ (n)
   {
     pipeline_ = gst_pipeline_new ("viewers");
     for (int i = 0; i < n; i++) {

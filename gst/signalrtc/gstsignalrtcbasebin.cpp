@@ -183,6 +183,7 @@ struct BinState : public PeerSession::Delegate
   /* EOS posted by the bin itself (any thread). */
   std::atomic<bool> eos_posted{false};
   void post_eos ();
+  bool has_inputs ();
 
   /* request sink pads (inputs_lock) */
   std::mutex inputs_lock;
@@ -619,12 +620,7 @@ BinState::end_session (const std::string &id, const std::string &reason)
   /* signalrtcsrc is the stream of its one call: its src pads have just sent
    * EOS, and the element ends with them, so that a pipeline recording it
    * finishes (gst-launch exits). */
-  bool has_inputs;
-  {
-    std::lock_guard<std::mutex> lock (inputs_lock);
-    has_inputs = !inputs.empty ();
-  }
-  if (GST_SIGNALRTC_BASE_BIN_GET_CLASS (self)->single_peer && !has_inputs
+  if (GST_SIGNALRTC_BASE_BIN_GET_CLASS (self)->single_peer && !has_inputs ()
       && had_media) {
     GST_INFO_OBJECT (self, "the call has ended: posting EOS");
     post_eos ();
@@ -655,6 +651,13 @@ BinState::on_input_eos ()
   }
   GST_INFO_OBJECT (self, "every input has ended: posting EOS");
   post_eos ();
+}
+
+bool
+BinState::has_inputs ()
+{
+  std::lock_guard<std::mutex> lock (inputs_lock);
+  return !inputs.empty ();
 }
 
 void
@@ -905,21 +908,23 @@ gst_signalrtc_base_bin_get_property (GObject *object, guint prop_id,
  * every input has ended) must count for the pipeline's EOS. GstBin only
  * flags a bin SINK while it holds sink children (the calls' webrtcbins),
  * and a pipeline ignores EOS from a child that is not flagged, so with no
- * call in progress a finished stream would never end the pipeline. */
+ * call in progress a finished stream would never end the pipeline. Called
+ * whenever an input or a child comes or goes: SINK while there are inputs
+ * or sink children. */
 static void
-keep_sink_flag (GstBin *bin)
+update_sink_flag (GstBin *bin)
 {
-  BinState *st = state_of (GST_SIGNALRTC_BASE_BIN (bin));
-  bool has_inputs;
-  {
-    std::lock_guard<std::mutex> lock (st->inputs_lock);
-    has_inputs = !st->inputs.empty ();
-  }
-  if (has_inputs) {
-    GST_OBJECT_LOCK (bin);
+  const bool has_inputs
+      = state_of (GST_SIGNALRTC_BASE_BIN (bin))->has_inputs ();
+  GST_OBJECT_LOCK (bin);
+  bool sink = has_inputs;
+  for (GList *l = GST_BIN_CHILDREN (bin); l && !sink; l = l->next)
+    sink = GST_OBJECT_FLAG_IS_SET (l->data, GST_ELEMENT_FLAG_SINK);
+  if (sink)
     GST_OBJECT_FLAG_SET (bin, GST_ELEMENT_FLAG_SINK);
-    GST_OBJECT_UNLOCK (bin);
-  }
+  else
+    GST_OBJECT_FLAG_UNSET (bin, GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_UNLOCK (bin);
 }
 
 static gboolean
@@ -927,7 +932,7 @@ gst_signalrtc_base_bin_remove_element (GstBin *bin, GstElement *element)
 {
   gboolean removed
       = GST_BIN_CLASS (parent_class)->remove_element (bin, element);
-  keep_sink_flag (bin);
+  update_sink_flag (bin);
   return removed;
 }
 
@@ -984,7 +989,7 @@ gst_signalrtc_base_bin_request_new_pad (GstElement *element,
   }
   gst_pad_set_active (pad, TRUE);
   gst_element_add_pad (element, pad);
-  keep_sink_flag (GST_BIN (self));
+  update_sink_flag (GST_BIN (self));
   return pad;
 }
 
@@ -1017,22 +1022,7 @@ gst_signalrtc_base_bin_release_pad (GstElement *element, GstPad *pad)
     });
   }
   gst_element_remove_pad (element, pad);
-  /* No input left: a sink again only while a call's children are. */
-  bool sink_children = false;
-  GST_OBJECT_LOCK (self);
-  for (GList *l = GST_BIN_CHILDREN (self); l; l = l->next)
-    sink_children |= GST_OBJECT_FLAG_IS_SET (l->data, GST_ELEMENT_FLAG_SINK);
-  GST_OBJECT_UNLOCK (self);
-  bool has_inputs;
-  {
-    std::lock_guard<std::mutex> lock (st->inputs_lock);
-    has_inputs = !st->inputs.empty ();
-  }
-  if (!has_inputs && !sink_children) {
-    GST_OBJECT_LOCK (self);
-    GST_OBJECT_FLAG_UNSET (self, GST_ELEMENT_FLAG_SINK);
-    GST_OBJECT_UNLOCK (self);
-  }
+  update_sink_flag (GST_BIN (self));
 }
 
 /* Application thread. EOS sent to the element (gst-launch -e on Ctrl-C,
@@ -1049,12 +1039,7 @@ gst_signalrtc_base_bin_send_event (GstElement *element, GstEvent *event)
   if (!eos)
     return handled;
   BinState *st = state_of (GST_SIGNALRTC_BASE_BIN (element));
-  bool has_inputs;
-  {
-    std::lock_guard<std::mutex> lock (st->inputs_lock);
-    has_inputs = !st->inputs.empty ();
-  }
-  if (!has_inputs) {
+  if (!st->has_inputs ()) {
     GST_INFO_OBJECT (element, "EOS sent to us: posting EOS");
     st->post_eos ();
   }

@@ -328,11 +328,19 @@ Recorder::on_recording_done (const std::string &connection_id)
   if (!options_.quiet)
     g_printerr ("signalrtc-record: finished %s (%s, %s)\n", c.path.c_str (),
                 human_time (duration).c_str (), human_size (size).c_str ());
-  if (stopping_) {
-    std::lock_guard<std::mutex> lock (lock_);
-    if (recordings_.empty ())
-      g_main_loop_quit (loop_);
-  }
+  quit_when_all_finished ();
+}
+
+/* Main thread: once stopping, the last finished (or failed) file ends the
+ * run. */
+void
+Recorder::quit_when_all_finished ()
+{
+  if (!stopping_)
+    return;
+  std::lock_guard<std::mutex> lock (lock_);
+  if (recordings_.empty ())
+    g_main_loop_quit (loop_);
 }
 
 void
@@ -396,11 +404,7 @@ Recorder::on_bus_message (GstMessage *message)
       g_printerr ("signalrtc-record: recording %s failed: %s\n",
                   failed->rec->config ().path.c_str (), error->message);
       failed->rec->destroy ();
-      if (stopping_) {
-        std::lock_guard<std::mutex> lock (lock_);
-        if (recordings_.empty ())
-          g_main_loop_quit (loop_);
-      }
+      quit_when_all_finished ();
       break;
     }
     g_printerr ("signalrtc-record: error: %s\n  (%s)\n", error->message,

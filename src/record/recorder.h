@@ -52,6 +52,7 @@ class Recorder
   gboolean on_bus_message (GstMessage *message);
   void on_element_message (const GstStructure *s);
   void on_recording_done (const std::string &connection_id);
+  void quit_when_all_finished ();
   void end_recording (const std::string &connection_id, const char *why);
   void stop (int status);
   void print_status (bool final_line);

@@ -25,7 +25,6 @@ struct CallRecording::Branch
   GstPad *input = nullptr;            /* the bin's sink pad (a ghost) */
   GstPad *track = nullptr;            /* the linked track (a ref) */
   bool offset_set = false;
-  gulong probe = 0;
 
   GstElement *queue () const { return elements.front (); }
 };
@@ -63,8 +62,7 @@ muxer_for (RecordFormat format)
 }  // namespace
 
 CallRecording::CallRecording (GstBin *pipeline, Config config)
-    : pipeline_ (pipeline), config_ (std::move (config)),
-      started_ (g_date_time_new_now_utc ())
+    : pipeline_ (pipeline), config_ (std::move (config))
 {}
 
 CallRecording::~CallRecording ()
@@ -75,7 +73,6 @@ CallRecording::~CallRecording ()
   }
   if (chat_)
     fclose (chat_);
-  g_date_time_unref (started_);
 }
 
 std::shared_ptr<CallRecording>
@@ -230,7 +227,7 @@ CallRecording::add_track (GstPad *track, const std::string &kind)
     CallRecording *self;
     Branch *branch;
   };
-  b->probe = gst_pad_add_probe (
+  gst_pad_add_probe (
       queue_sink, GST_PAD_PROBE_TYPE_BUFFER,
       [] (GstPad *pad, GstPadProbeInfo *info, gpointer data) {
         auto *p = static_cast<Probe *> (data);

@@ -101,7 +101,6 @@ class CallRecording
   std::unique_ptr<Branch> video_, audio_;   /* lock_ */
   GstClockTime base_ = GST_CLOCK_TIME_NONE; /* lock_ */
   FILE *chat_ = nullptr;                    /* lock_ */
-  GDateTime *started_ = nullptr;
 };
 
 }  // namespace signalrtc

@@ -21,6 +21,7 @@
 #include "tests/integration/hub-process.h"
 
 #include <gst/gst.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,7 +40,7 @@ using signalrtc::test::HubProcess;
 
 struct Options
 {
-  std::vector<int> viewers{1, 5, 25, 50, 100};
+  std::vector<int> viewers{1, 2, 5, 25, 50, 100};
   int seconds = 10;
   int width = 1280, height = 720;
   int bitrate = 2000000;
@@ -72,6 +73,24 @@ cpu_seconds (GPid pid)
       ticks += std::stod (f);
   }
   return ticks / (double)sysconf (_SC_CLK_TCK);
+}
+
+/* CPU seconds of this process (the viewers). */
+double
+own_cpu_seconds ()
+{
+  return cpu_seconds (getpid ());
+}
+
+/* Idle CPU seconds of the whole machine (all cores), from /proc/stat. */
+double
+idle_seconds ()
+{
+  std::ifstream in ("/proc/stat");
+  std::string cpu;
+  double user, nice, system, idle, iowait;
+  in >> cpu >> user >> nice >> system >> idle >> iowait;
+  return (idle + iowait) / (double)sysconf (_SC_CLK_TCK);
 }
 
 /* One gst-launch sender process. */
@@ -218,10 +237,20 @@ struct Row
   std::string mode;
   int n = 0;
   double sender_cores = 0;
+  double viewer_cores = 0; /* the load generator (this process) */
+  double idle_cores = 0;   /* the machine's idle share over the window */
   double min_pct = 0, median_pct = 0;
   double mbps = 0; /* video received per viewer */
   int receiving = 0;
+  bool skipped = false;
   std::string error;
+
+  /* Every viewer got at least 95 % of the frames: the point is usable
+   * for costs, the machine kept up. */
+  bool served () const
+  {
+    return error.empty () && !skipped && receiving == n && min_pct >= 95;
+  }
 };
 
 void
@@ -273,21 +302,41 @@ measure (const Options &o, const std::string &mode, int n)
     row.error = "viewers did not start";
     return row;
   }
-  /* Every viewer receiving, then a few seconds to settle. */
+  /* Every viewer receiving... */
   double deadline = now_s () + 30 + n * 0.5;
   while (viewers.receiving () < n && now_s () < deadline)
     spin (0.2);
   row.receiving = viewers.receiving ();
-  spin (3);
+  /* ...then steady: the calls' setup (DTLS handshakes, key frames) costs
+   * CPU, and a sender that fell behind catches up with a burst of frames
+   * that would count twice in the window. Wait (at most 15 s) until a
+   * second delivers what a second should, within 5 %. */
+  const double target = 30.0 * n;
+  for (int i = 0; i < 15; i++) {
+    auto a = viewers.frames ();
+    double t = now_s ();
+    spin (1);
+    auto b = viewers.frames ();
+    double got = 0;
+    for (int v = 0; v < n; v++)
+      got += (double)(b[v] - a[v]);
+    got /= now_s () - t;
+    if (i >= 2 && got > target * 0.95 && got < target * 1.05)
+      break;
+  }
   auto before = viewers.frames ();
   guint64 bytes0 = viewers.total_bytes ();
-  double cpu0 = cpu_seconds (sender.pid ()), t0 = now_s ();
+  double cpu0 = cpu_seconds (sender.pid ()), own0 = own_cpu_seconds ();
+  double idle0 = idle_seconds (), t0 = now_s ();
   spin (o.seconds);
-  double cpu1 = cpu_seconds (sender.pid ()), t1 = now_s ();
+  double cpu1 = cpu_seconds (sender.pid ()), own1 = own_cpu_seconds ();
+  double idle1 = idle_seconds (), t1 = now_s ();
   auto after = viewers.frames ();
   row.mbps
       = (double)(viewers.total_bytes () - bytes0) * 8 / (t1 - t0) / n / 1e6;
   row.sender_cores = (cpu1 - cpu0) / (t1 - t0);
+  row.viewer_cores = (own1 - own0) / (t1 - t0);
+  row.idle_cores = (idle1 - idle0) / (t1 - t0);
   std::vector<double> pct;
   const double expected = 30.0 * (t1 - t0);
   for (int i = 0; i < n; i++)
@@ -296,6 +345,30 @@ measure (const Options &o, const std::string &mode, int n)
   row.min_pct = pct.front ();
   row.median_pct = pct[pct.size () / 2];
   return row;
+}
+
+/* What one more viewer costs the sender in @mode: the slope between its
+ * smallest and largest N where every viewer was served (a saturated
+ * machine says nothing about cost). -1 when there are not two such points. */
+double
+marginal_cost (const std::vector<Row> &rows, const std::string &mode,
+               int *from = nullptr, int *to = nullptr)
+{
+  const Row *a = nullptr, *b = nullptr;
+  for (const auto &r : rows) {
+    if (r.mode != mode || !r.served ())
+      continue;
+    if (!a)
+      a = &r;
+    b = &r;
+  }
+  if (!a || !b || b->n <= a->n)
+    return -1;
+  if (from)
+    *from = a->n;
+  if (to)
+    *to = b->n;
+  return (b->sender_cores - a->sender_cores) / (b->n - a->n);
 }
 
 }  // namespace
@@ -336,59 +409,87 @@ main (int argc, char **argv)
   }
 
   std::vector<Row> rows;
-  for (int n : o.viewers) {
-    for (const auto &mode : o.modes) {
-      Row r = measure (o, mode, n);
-      g_printerr ("# %s N=%d: sender %.2f cores, frames min %.0f%% median "
-                  "%.0f%%, %d/%d receiving %s\n",
-                  mode.c_str (), n, r.sender_cores, r.min_pct, r.median_pct,
-                  r.receiving, n, r.error.c_str ());
+  for (const auto &mode : o.modes) {
+    int saturated_at = 0;
+    for (int n : o.viewers) {
+      Row r{mode, n};
+      if (saturated_at) {
+        /* More encoders than a saturated machine ran already: nothing
+         * to learn, minutes to lose. */
+        r.skipped = true;
+        rows.push_back (r);
+        continue;
+      }
+      r = measure (o, mode, n);
+      g_printerr ("# %s N=%d: sender %.2f cores, viewers %.2f, idle %.2f, "
+                  "frames min %.0f%% median %.0f%%, %d/%d receiving %s\n",
+                  mode.c_str (), n, r.sender_cores, r.viewer_cores,
+                  r.idle_cores, r.min_pct, r.median_pct, r.receiving, n,
+                  r.error.c_str ());
+      if (mode == "per-viewer" && !r.served ())
+        saturated_at = n;
       rows.push_back (r);
     }
   }
 
   printf ("\nsignalrtcsink fan-out: %dx%d 30 fps VP8 at %.1f Mbit/s, viewers "
-          "depayload without decoding; sender CPU in cores over %d s\n\n",
-          o.width, o.height, o.bitrate / 1e6, o.seconds);
+          "depayload without decoding; CPU in cores over %d s windows "
+          "(this machine: %ld cores)\n\n",
+          o.width, o.height, o.bitrate / 1e6, o.seconds,
+          sysconf (_SC_NPROCESSORS_ONLN));
   printf ("| viewers | mode | sender CPU | marginal per viewer | frames "
-          "delivered (min / median) | video per viewer | receiving |\n"
-          "|---|---|---|---|---|---|---|\n");
+          "delivered (min / median) | video per viewer | receiving | viewers' "
+          "CPU (load generator) | machine idle |\n"
+          "|---|---|---|---|---|---|---|---|---|\n");
   for (const auto &mode : o.modes) {
     const Row *first = nullptr;
     for (const auto &r : rows) {
       if (r.mode != mode)
         continue;
-      std::string marginal = "";
+      if (r.skipped) {
+        printf ("| %d | %s | not run: the machine saturated at fewer "
+                "viewers | | | | | | |\n",
+                r.n, r.mode.c_str ());
+        continue;
+      }
+      if (!r.error.empty ()) {
+        printf ("| %d | %s | failed: %s | | | | | | |\n", r.n,
+                r.mode.c_str (), r.error.c_str ());
+        continue;
+      }
+      char marginal[32] = "";
       if (first && r.n > first->n)
-        marginal = std::to_string ((r.sender_cores - first->sender_cores)
-                                   / (r.n - first->n))
-                       .substr (0, 6);
+        snprintf (marginal, sizeof marginal, "%.4f%s",
+                  (r.sender_cores - first->sender_cores) / (r.n - first->n),
+                  r.served () ? "" : " (saturated)");
       printf ("| %d | %s | %.3f | %s | %.0f%% / %.0f%% | %.2f Mbit/s | %d/%d "
-              "|\n",
-              r.n, r.mode.c_str (), r.sender_cores, marginal.c_str (),
-              r.min_pct, r.median_pct, r.mbps, r.receiving, r.n);
-      if (!first)
+              "| %.3f | %.2f |\n",
+              r.n, r.mode.c_str (), r.sender_cores, marginal, r.min_pct,
+              r.median_pct, r.mbps, r.receiving, r.n, r.viewer_cores,
+              r.idle_cores);
+      if (!first && r.served ())
         first = &r;
     }
   }
-  /* The ratio the issue asks for: marginal viewer (shared) over a
-   * per-viewer encode. */
-  auto cost = [&] (const std::string &mode) {
-    const Row *a = nullptr, *b = nullptr;
-    for (const auto &r : rows)
-      if (r.mode == mode && r.error.empty ()) {
-        if (!a)
-          a = &r;
-        b = &r;
-      }
-    return a && b && b->n > a->n
-               ? (b->sender_cores - a->sender_cores) / (b->n - a->n)
-               : -1.0;
-  };
-  double shared = cost ("shared"), per = cost ("per-viewer");
+
+  /* The ratio the issue asks for, over served points only. */
+  int sf = 0, st = 0, pf = 0, pt = 0;
+  double shared = marginal_cost (rows, "shared", &sf, &st);
+  double per = marginal_cost (rows, "per-viewer", &pf, &pt);
   if (shared > 0 && per > 0)
-    printf ("\nmarginal viewer, shared encoder / one encoder per viewer: "
-            "%.3f (1/%.0f)\n",
-            shared / per, per / shared);
+    printf ("\nmarginal viewer: shared encoder %.4f cores (N %d to %d), one "
+            "encoder per viewer %.4f cores (N %d to %d): ratio %.3f (1/%.0f)\n",
+            shared, sf, st, per, pf, pt, shared / per, per / shared);
+  else
+    printf ("\nmarginal viewer: not enough served points to compare "
+            "(shared %.4f, per-viewer %.4f)\n",
+            shared, per);
+  int most = 0;
+  for (const auto &r : rows)
+    if (r.mode == "shared" && r.served ())
+      most = std::max (most, r.n);
+  printf ("most viewers served by one shared encoder (every viewer >= 95 %% of "
+          "the frames): %d\n",
+          most);
   return 0;
 }

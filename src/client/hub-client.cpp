@@ -1036,7 +1036,7 @@ HubClient::Impl::stop ()
     g_debug ("stop: not started");
     return;
   }
-  g_message ("stopping");
+  g_debug ("stopping");
   stopped_ = true;
   teardown_transport (true);
   state_ = State::Disconnected;

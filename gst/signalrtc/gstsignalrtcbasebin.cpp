@@ -687,6 +687,19 @@ BinState::send_signal (const std::string &connection_id,
                       GST_WARNING_OBJECT (self, "SendSignal to %s failed: %s",
                                           connection_id.c_str (), e->message);
                   });
+  /* When each call's offer and answer went out: what call-setup timings
+   * start from (tests/bench/setup-bench.mjs). */
+  if (signal.type != PeerSignal::Type::Offer
+      && signal.type != PeerSignal::Type::Answer)
+    return;
+  auto it = sessions.find (connection_id);
+  std::string name = it != sessions.end () ? it->second->username ()
+                                           : name_of (connection_id);
+  post (gst_structure_new ("signalrtc-sdp-sent", "username", G_TYPE_STRING,
+                           name.c_str (), "connection-id", G_TYPE_STRING,
+                           connection_id.c_str (), "type", G_TYPE_STRING,
+                           peer_signal_type_name (signal.type), "sdp",
+                           G_TYPE_STRING, signal.sdp.c_str (), nullptr));
 }
 
 std::vector<SendInput *>

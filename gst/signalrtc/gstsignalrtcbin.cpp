@@ -34,7 +34,11 @@
  * signalrtc-peer-connected and signalrtc-peer-disconnected (username,
  * connection-id, reason), signalrtc-call-rejected (username,
  * connection-id, reason), signalrtc-track (pad-name, kind, username,
- * connection-id), signalrtc-message (username, connection-id, text), and
+ * connection-id), signalrtc-sdp-sent (username, connection-id, type:
+ * "offer" or "answer", sdp; each time the bin sends a session description
+ * to a peer through the hub: one offer from the caller and one answer from
+ * the callee per call, more when a call is renegotiated),
+ * signalrtc-message (username, connection-id, text), and
  * every #GstSignalrtcBaseBin:stats-interval signalrtc-peer-stats (username,
  * connection-id, bitrate-sent, bitrate-received, packets-sent,
  * packets-received, packets-lost, round-trip-time, frames-received).

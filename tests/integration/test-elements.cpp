@@ -360,8 +360,12 @@ class Peer
         return GST_BUS_DROP;
       record.name = gst_structure_get_name (s);
       record.structure = gst_structure_copy (s);
-      /* Periodic stats would flood the log. */
-      if (record.name.find ("stats") == std::string::npos) {
+      /* Periodic stats would flood the log, and so would whole SDPs. */
+      if (record.name == "signalrtc-sdp-sent") {
+        note (self->label_, "signalrtc-sdp-sent %s to %s",
+              gst_structure_get_string (s, "type"),
+              gst_structure_get_string (s, "username"));
+      } else if (record.name.find ("stats") == std::string::npos) {
         g_autofree gchar *str = gst_structure_to_string (s);
         note (self->label_, "%s", str);
       }
@@ -883,6 +887,27 @@ TEST_F (Elements, BothDirections)
                    << bob.video_frames () << " frames (want 90 each)";
   EXPECT_GE (alice.count ("signalrtc-peer-connected", "username", "bob"), 1u);
   EXPECT_GE (bob.count ("signalrtc-peer-connected", "username", "alice"), 1u);
+
+  /* One session description each way: the caller's offer, the callee's
+   * answer, each naming the other side and carrying its SDP. */
+  EXPECT_EQ (alice.count ("signalrtc-sdp-sent"), 1u);
+  EXPECT_EQ (bob.count ("signalrtc-sdp-sent"), 1u);
+  EXPECT_EQ (alice.count ("signalrtc-sdp-sent", "type", "offer"), 1u);
+  EXPECT_EQ (bob.count ("signalrtc-sdp-sent", "type", "answer"), 1u);
+  EXPECT_EQ (alice.last_field ("signalrtc-sdp-sent", "username"), "bob");
+  EXPECT_EQ (bob.last_field ("signalrtc-sdp-sent", "username"), "alice");
+  auto alice_id = alice.last_field ("signalrtc-hub-connected", "connection-id");
+  auto bob_id = bob.last_field ("signalrtc-hub-connected", "connection-id");
+  ASSERT_TRUE (alice_id && bob_id);
+  EXPECT_EQ (alice.last_field ("signalrtc-sdp-sent", "connection-id"), bob_id);
+  EXPECT_EQ (bob.last_field ("signalrtc-sdp-sent", "connection-id"), alice_id);
+  for (Peer *peer : {&alice, &bob}) {
+    auto sdp = peer->last_field ("signalrtc-sdp-sent", "sdp");
+    ASSERT_TRUE (sdp) << peer->label ();
+    EXPECT_TRUE (g_str_has_prefix (sdp->c_str (), "v=0"))
+        << peer->label () << ": " << *sdp;
+    EXPECT_NE (sdp->find ("m=video"), std::string::npos) << peer->label ();
+  }
   expect_no_errors ();
 }
 

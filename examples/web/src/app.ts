@@ -229,6 +229,13 @@ export class App implements TestHookSource {
 
   private ring(from: string, offer: SignalData): void {
     const caller = this.users.get(from) ?? { userName: from, connectionId: from };
+    if (this.config.autoAccept) {
+      // ?autoaccept=1: no prompt, the offer goes to a new peer at once.
+      this.marks.accepted[from] = performance.now();
+      logInfo('accepted', `${caller.userName} (${from}), automatically`);
+      this.startCall(caller, false, [offer]);
+      return;
+    }
     const call: IncomingCall = { caller, signals: [offer], expiry: 0 };
     call.expiry = this.expireIncomingLater(call);
     this.incoming.push(call);

@@ -6,6 +6,7 @@
 //   ?hub=URL             the SignalR hub (default: `signalrtc` next to the page)
 //   ?ice=JSON            RTCIceServer[] for this page load (URL-encoded JSON)
 //   ?answerTimeout=SECS  how long a call may take to connect (default 30)
+//   ?autoaccept=1        answer every incoming call at once, with no prompt
 
 export type ClientLibrary = 'microsoft' | 'aspnet';
 
@@ -17,6 +18,8 @@ export interface AppConfig {
   /** ICE servers from ?ice=, which win over the saved setting; null if absent or invalid. */
   iceFromUrl: RTCIceServer[] | null;
   answerTimeoutMs: number;
+  /** Answer incoming calls at once instead of prompting (benchmarks, kiosks). */
+  autoAccept: boolean;
 }
 
 const DEFAULT_ANSWER_TIMEOUT_S = 30;
@@ -33,6 +36,7 @@ export function readConfig(location: Location = window.location): AppConfig {
     hubUrl: new URL(params.get('hub') ?? 'signalrtc', location.href).href,
     iceFromUrl: ice === null ? null : parseIceServers(ice),
     answerTimeoutMs: seconds(params.get('answerTimeout'), DEFAULT_ANSWER_TIMEOUT_S) * 1000,
+    autoAccept: isTrue(params.get('autoaccept')),
   };
 }
 

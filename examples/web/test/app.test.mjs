@@ -257,6 +257,32 @@ describe('signalrtc web client (built bundle, fake browser)', () => {
     assert.equal(tile(bob, 'carol'), null);
   });
 
+  test('autoaccept=1 answers every caller at once, with no prompt', async () => {
+    hub = new FakeHub();
+    const bob = await join('bob', '&autoaccept=1');
+    const carol = await join('carol');
+    const dave = await join('dave');
+    await waitFor(() => userEntry(carol, 'bob') && userEntry(dave, 'bob'), 'bob listed');
+
+    userEntry(carol, 'bob').querySelector('button[data-action="call"]').click();
+    userEntry(dave, 'bob').querySelector('button[data-action="call"]').click();
+    await connected(carol, 'carol', bob, 'bob');
+    await connected(dave, 'dave', bob, 'bob');
+    assert.equal(bob.$('#incoming').hidden, true);
+    const marks = bob.window.signalrtcApp.marks;
+    for (const name of ['carol', 'dave']) {
+      const id = hub.idOf(name);
+      assert.ok(marks.accepted[id] <= marks.connected[id], name);
+    }
+    // Hung up and called again: answered again.
+    tile(carol, 'bob').querySelector('button[data-action="hangup"]').click();
+    await waitFor(() => tile(bob, 'carol')?.dataset.state === 'ended', 'bob sees the hang-up');
+    userEntry(carol, 'bob').querySelector('button[data-action="call"]').click();
+    await connected(carol, 'carol', bob, 'bob');
+    assert.equal(bob.$('#incoming').hidden, true);
+    assert.deepEqual([...bob.consoleErrors, ...carol.consoleErrors, ...dave.consoleErrors], []);
+  });
+
   test('several calls at once, one tile each', async () => {
     hub = new FakeHub();
     const alice = await join('alice');

@@ -251,60 +251,80 @@ SendInput::build_chain (GstCaps *caps)
   return true;
 }
 
+namespace {
+
+/* Marks a force-key-unit event as asked for a peer that has just connected
+ * (see KeyFramePolicy). */
+constexpr const char *kNewPeerField = "signalrtc-new-peer";
+
+GstEvent *
+key_frame_event (bool new_peer)
+{
+  GstEvent *event = gst_video_event_new_upstream_force_key_unit (
+      GST_CLOCK_TIME_NONE, TRUE, 0);
+  if (new_peer)
+    gst_structure_set (gst_event_writable_structure (event), kNewPeerField,
+                       G_TYPE_BOOLEAN, TRUE, nullptr);
+  return event;
+}
+
+}  // namespace
+
 void
 SendInput::request_key_frame ()
 {
   if (kind_ != "video")
     return;
   GstPad *sink = gst_element_get_static_pad (tee_, "sink");
-  gst_pad_push_event (sink, gst_video_event_new_upstream_force_key_unit (
-                                GST_CLOCK_TIME_NONE, TRUE, 0));
+  gst_pad_push_event (sink, key_frame_event (true));
   gst_object_unref (sink);
 }
 
 /* Every key-frame request going up to the encoder passes here: new peers
  * (request_key_frame) and PLI/FIR from any peer, which rtpbin turns into
- * force-key-unit events. A key frame costs many times a delta frame, so
- * at most one a second, whoever asks: a request within the second is held
- * and sent when the second is over (on_buffer), never lost, since the peer
- * that asked may have no picture until then. */
+ * force-key-unit events. The policy says which go on now; the others are
+ * dropped (a key frame is on its way) or held (on_buffer sends them once
+ * they are due), never lost, since the peer that asked may have no picture
+ * until then. */
 GstPadProbeReturn
 SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
                               gpointer user_data)
 {
   auto *self = static_cast<SendInput *> (user_data);
-  if (!gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (!gst_video_event_is_force_key_unit (event))
     return GST_PAD_PROBE_OK;
-  const gint64 now = g_get_monotonic_time ();
+  gboolean new_peer = FALSE;
+  gst_structure_get_boolean (gst_event_get_structure (event), kNewPeerField,
+                             &new_peer);
   g_mutex_lock (&self->lock_);
-  const bool due = now - self->last_key_frame_us_ >= G_USEC_PER_SEC;
-  if (due) {
-    self->last_key_frame_us_ = now;
-    self->key_frame_held_ = false;
-  } else {
-    self->key_frame_held_ = true;
-  }
+  const bool pass
+      = self->key_frames_.request (g_get_monotonic_time (), new_peer);
+  const bool held = self->key_frames_.held ();
   g_mutex_unlock (&self->lock_);
-  if (!due)
-    GST_LOG_OBJECT (self->bin_, "key frame asked again within a second: "
-                                "held until the second is over");
-  return due ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  if (!pass)
+    GST_LOG_OBJECT (self->bin_, "key frame request (%s) %s",
+                    new_peer ? "new peer" : "PLI/FIR",
+                    held ? "held until due" : "served by the one on its way");
+  return pass ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
-/* Streaming thread, each encoded buffer into the tee: sends a held
- * key-frame request once its second is over. */
+/* Streaming thread, each encoded buffer into the tee: tells the policy
+ * which frames are key frames, and sends a held request once it is due. */
 GstPadProbeReturn
-SendInput::on_buffer (GstPad *pad, GstPadProbeInfo *, gpointer user_data)
+SendInput::on_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   auto *self = static_cast<SendInput *> (user_data);
+  if (self->kind_ != "video")
+    return GST_PAD_PROBE_OK;
+  const bool key = !GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
+                                            GST_BUFFER_FLAG_DELTA_UNIT);
   g_mutex_lock (&self->lock_);
-  const bool send
-      = self->key_frame_held_
-        && g_get_monotonic_time () - self->last_key_frame_us_ >= G_USEC_PER_SEC;
+  const bool send = self->key_frames_.on_frame (g_get_monotonic_time (), key);
+  const bool new_peer = self->key_frames_.held_for_new_peer ();
   g_mutex_unlock (&self->lock_);
   if (send)
-    gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (
-                                 GST_CLOCK_TIME_NONE, TRUE, 0));
+    gst_pad_push_event (pad, key_frame_event (new_peer));
   return GST_PAD_PROBE_OK;
 }
 

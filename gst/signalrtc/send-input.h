@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include "key-frame-policy.h"
+
 #include <gst/gst.h>
 
 #include <functional>
@@ -38,7 +40,8 @@ class SendInput
   const std::string &encoding () const { return encoding_; }
   GstElement *tee () const { return tee_; }
   /* Asks the encoder for a key frame (a new peer joined). Key-frame
-   * requests, these and the peers' PLI/FIR, pass at most once a second. */
+   * requests, these and the peers' PLI/FIR, are thinned by a
+   * KeyFramePolicy. */
   void request_key_frame ();
   /* The input has ended (EOS passed). */
   bool eos () const;
@@ -61,10 +64,8 @@ class SendInput
   GstPad *ghost_ = nullptr;
   GstElement *queue_ = nullptr;
   GstElement *tee_ = nullptr;
-  GMutex lock_; /* guards the three below */
-  gint64 last_key_frame_us_ = 0;
-  /* A key frame was asked for within the second after the last one. */
-  bool key_frame_held_ = false;
+  GMutex lock_; /* guards the two below */
+  KeyFramePolicy key_frames_;
   bool eos_ = false;
   std::function<void ()> on_eos_;
 };

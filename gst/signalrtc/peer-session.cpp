@@ -203,6 +203,10 @@ PeerSession::start (GError **error)
     g_object_set (webrtc_, "turn-server", config_.turn_server.c_str (),
                   nullptr);
   configure_ice ();
+  /* webrtc_ is owned by this session and dies with it (stop()), so the
+   * raw pointer outlives every emission. */
+  g_signal_connect (webrtc_, "element-added", G_CALLBACK (on_element_added),
+                    this);
 
   g_signal_connect_data (
       webrtc_, "on-ice-candidate",
@@ -300,6 +304,30 @@ PeerSession::configure_ice ()
   gst_object_unref (ice);
 }
 
+/* webrtcbin (1.22) sends each stream through a clocksync (sync=true) of
+ * its own, which holds every frame until its running time plus the latency
+ * upstream: for a live input, a frame's capture latency (33 ms at 30 fps)
+ * again after it was captured and encoded. A live input paces itself, so
+ * for those the wait is turned off: 23 ms less from capture to the peer's
+ * decoder at 720p (tests/bench/run-latency-bench). A file (not live) keeps
+ * it: it is what sends a file in real time, and so does a clocksync made
+ * before any input is linked. Whichever thread adds the element (the one
+ * requesting a pad, or negotiating). */
+void
+PeerSession::on_element_added (GstBin *webrtc, GstElement *element,
+                               gpointer user_data)
+{
+  auto *self = static_cast<PeerSession *> (user_data);
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (!factory || !g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
+    return;
+  if (self->send_live_.load () > 0) {
+    GST_DEBUG_OBJECT (webrtc, "live input: %s does not wait for the clock",
+                      GST_OBJECT_NAME (element));
+    g_object_set (element, "sync", FALSE, nullptr);
+  }
+}
+
 bool
 PeerSession::link_input (SendInput *input, guint pt)
 {
@@ -330,6 +358,11 @@ PeerSession::link_input (SendInput *input, guint pt)
   g_autoptr (GstCaps) caps = rtp_caps (*codec, pt);
   g_object_set (filter, "caps", caps, nullptr);
 
+  int unknown = 0;
+  if (!input->is_live ())
+    send_live_ = -1;
+  else
+    send_live_.compare_exchange_strong (unknown, 1);
   gst_bin_add_many (bin_, queue, pay, filter, nullptr);
   GstPadTemplate *templ = gst_element_class_get_pad_template (
       GST_ELEMENT_GET_CLASS (webrtc_), "sink_%u");

@@ -109,6 +109,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   PeerSession (GstBin *bin, Delegate *delegate, Config config);
 
   void configure_ice ();
+  static void on_element_added (GstBin *webrtc, GstElement *element,
+                                gpointer user_data);
   bool link_input (SendInput *input, guint pt);
   void add_receive_transceivers ();
   void add_receive_transceiver (const char *media);
@@ -131,6 +133,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   Delegate *delegate_;
   Config config_;
   GstElement *webrtc_ = nullptr;
+  /* Inputs linked so far: none yet (0), all live (1), not all live (-1).
+   * See on_element_added. */
+  std::atomic<int> send_live_{0};
   GstWebRTCDataChannel *channel_ = nullptr;
   std::vector<std::unique_ptr<Branch>> branches_;
   std::vector<std::string> remote_mids_;

@@ -192,6 +192,16 @@ SendInput::eos () const
   return eos;
 }
 
+bool
+SendInput::is_live () const
+{
+  g_autoptr (GstQuery) query = gst_query_new_latency ();
+  gboolean live = FALSE;
+  if (gst_pad_peer_query (ghost_, query))
+    gst_query_parse_latency (query, &live, nullptr, nullptr);
+  return live;
+}
+
 /* Streaming thread, first caps: link queue -> (encoder) -> tee. */
 bool
 SendInput::build_chain (GstCaps *caps)
@@ -210,6 +220,15 @@ SendInput::build_chain (GstCaps *caps)
   }
 
   std::vector<GstElement *> chain;
+  if (raw && is_live ()) {
+    /* A live source does not wait for us: when the encoder falls behind
+     * (a busy machine), late frames are dropped here instead of queueing
+     * up to a second of delay for every peer. A file keeps the default
+     * queue, whose back-pressure paces it. */
+    gst_util_set_object_arg (G_OBJECT (queue_), "leaky", "downstream");
+    g_object_set (queue_, "max-size-buffers", 0, "max-size-bytes", 0,
+                  "max-size-time", (guint64)100 * GST_MSECOND, nullptr);
+  }
   if (raw) {
     g_autoptr (GError) error = nullptr;
     chain = encoder_chain (kind_, encoding_, bitrate_, &error);

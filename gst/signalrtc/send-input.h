@@ -45,6 +45,10 @@ class SendInput
   void request_key_frame ();
   /* The input has ended (EOS passed). */
   bool eos () const;
+  /* Upstream is live (a camera, a live test pattern, a network source):
+   * it paces itself. Asks upstream (a latency query); false when it cannot
+   * tell. Any thread but a streaming thread holding the input's lock. */
+  bool is_live () const;
 
  private:
   static GstPadProbeReturn on_caps (GstPad *pad, GstPadProbeInfo *info,

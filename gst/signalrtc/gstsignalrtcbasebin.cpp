@@ -1307,8 +1307,11 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
   g_object_class_install_property (
       gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
-                         "Jitterbuffer latency for received media, in ms", 0,
-                         10000, DEFAULT_LATENCY, flags));
+                         "Jitterbuffer latency for received media, in ms: "
+                         "a syncing sink shows each frame this much later, "
+                         "and packets later than this are lost (20-50 suits "
+                         "a LAN, 0 loopback; see docs/performance.md)",
+                         0, 10000, DEFAULT_LATENCY, flags));
   g_object_class_install_property (
       gobject_class, PROP_DECODE,
       g_param_spec_boolean ("decode", "Decode",

@@ -56,6 +56,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from '../browser/lib/browser.js';
+import { forEachLine } from '../browser/lib/bot.js';
 
 function option (name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -105,24 +106,14 @@ function startBot (name, args) {
   running.add(proc);
   const events = [];
   const log = [];
-  const readLines = (stream, onLine) => {
-    let buffered = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      buffered += chunk;
-      const parts = buffered.split('\n');
-      buffered = parts.pop();
-      for (const line of parts) onLine(line);
-    });
-  };
-  readLines(proc.stdout, (line) => {
+  forEachLine(proc.stdout, (line) => {
     try {
       events.push(JSON.parse(line));
     } catch {
       log.push(line);
     }
   });
-  readLines(proc.stderr, (line) => {
+  forEachLine(proc.stderr, (line) => {
     log.push(line);
     if (process.env.SIGNALRTC_BOT_LOG) process.stderr.write(`[${name}] ${line}\n`);
   });

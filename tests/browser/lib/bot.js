@@ -40,6 +40,18 @@ function pluginEnv () {
   };
 }
 
+// Calls onLine with each whole line @stream gives, as it comes.
+export function forEachLine (stream, onLine) {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    buffered += chunk;
+    const parts = buffered.split('\n');
+    buffered = parts.pop();
+    for (const line of parts) onLine(line);
+  });
+}
+
 // Runs `program args` as a bot; `name` labels its output in failures.
 export function startProcess (name, program, args, { env = {} } = {}) {
   const { registryDir, env: baseEnv } = pluginEnv();
@@ -55,16 +67,7 @@ export function startProcess (name, program, args, { env = {} } = {}) {
     if (process.env.SIGNALRTC_BOT_LOG) process.stderr.write(`[${name}] ${line}\n`);
     for (const l of listeners) l(line);
   };
-  for (const stream of [proc.stdout, proc.stderr]) {
-    let buffered = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      buffered += chunk;
-      const parts = buffered.split('\n');
-      buffered = parts.pop();
-      for (const line of parts) onLine(line);
-    });
-  }
+  for (const stream of [proc.stdout, proc.stderr]) forEachLine(stream, onLine);
   const exited = new Promise((resolve) => {
     proc.on('exit', (code, signal) => {
       running.delete(proc);

@@ -53,12 +53,25 @@ bool
 run_until (const std::function<bool ()> &done, double timeout_s = 60)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64)(timeout_s * 1e6);
+  /* A tick, so that a condition on the time alone (and the deadline) is
+   * seen even when nothing else wakes the loop: without it a settle wait
+   * slept until some unrelated five-minute timer fired. */
+  GSource *tick = g_timeout_source_new (50);
+  g_source_set_callback (
+      tick, [] (gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr,
+      nullptr);
+  g_source_attach (tick, ctx ());
+  bool met = true;
   while (!done ()) {
-    if (g_get_monotonic_time () > deadline)
-      return false;
+    if (g_get_monotonic_time () > deadline) {
+      met = false;
+      break;
+    }
     g_main_context_iteration (ctx (), TRUE);
   }
-  return true;
+  g_source_destroy (tick);
+  g_source_unref (tick);
+  return met;
 }
 
 /* ---- child processes -------------------------------------------------- */

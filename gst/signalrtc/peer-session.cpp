@@ -203,8 +203,7 @@ PeerSession::start (GError **error)
     g_object_set (webrtc_, "turn-server", config_.turn_server.c_str (),
                   nullptr);
   configure_ice ();
-  /* webrtc_ is owned by this session and dies with it (stop()), so the
-   * raw pointer outlives every emission. */
+  /* Disconnected in stop(), before this session can go. */
   g_signal_connect (webrtc_, "element-added", G_CALLBACK (on_element_added),
                     this);
 
@@ -1024,6 +1023,8 @@ PeerSession::stop ()
   }
   /* 2. Stop the webrtcbin: nothing more comes out of it. */
   if (webrtc_) {
+    g_signal_handlers_disconnect_by_func (
+        webrtc_, (gpointer)PeerSession::on_element_added, this);
     gst_element_set_locked_state (webrtc_, TRUE);
     gst_element_set_state (webrtc_, GST_STATE_NULL);
   }

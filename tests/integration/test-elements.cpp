@@ -923,10 +923,12 @@ is_video_encoder (GstElement *element)
          && strstr (klass, "Video") != nullptr;
 }
 
-std::vector<std::string>
-video_encoders_in (GstElement *bin)
+/* Every element inside @bin, at any depth, for which @keep is true. The
+ * bin holds them: valid while it does. */
+std::vector<GstElement *>
+elements_in (GstElement *bin, const std::function<bool (GstElement *)> &keep)
 {
-  std::vector<std::string> names;
+  std::vector<GstElement *> found;
   GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
   GValue item = G_VALUE_INIT;
   bool done = false;
@@ -934,13 +936,13 @@ video_encoders_in (GstElement *bin)
     switch (gst_iterator_next (it, &item)) {
     case GST_ITERATOR_OK: {
       auto *element = GST_ELEMENT (g_value_get_object (&item));
-      if (is_video_encoder (element))
-        names.push_back (GST_OBJECT_NAME (element));
+      if (keep (element))
+        found.push_back (element);
       g_value_reset (&item);
       break;
     }
     case GST_ITERATOR_RESYNC:
-      names.clear ();
+      found.clear ();
       gst_iterator_resync (it);
       break;
     default:
@@ -950,7 +952,38 @@ video_encoders_in (GstElement *bin)
   }
   g_value_unset (&item);
   gst_iterator_free (it);
+  return found;
+}
+
+std::vector<std::string>
+video_encoders_in (GstElement *bin)
+{
+  std::vector<std::string> names;
+  for (GstElement *e : elements_in (bin, is_video_encoder))
+    names.push_back (GST_OBJECT_NAME (e));
   return names;
+}
+
+/* The sync property of each clocksync webrtcbin has in @bin: the one in
+ * front of each stream a call sends. */
+std::vector<bool>
+webrtcbin_clock_syncs (GstElement *bin)
+{
+  auto is_webrtcbin_clocksync = [] (GstElement *e) {
+    GstElementFactory *f = gst_element_get_factory (e);
+    GstObject *parent = GST_OBJECT_PARENT (e);
+    GstElementFactory *pf
+        = parent ? gst_element_get_factory (GST_ELEMENT (parent)) : nullptr;
+    return f && pf && g_str_equal (GST_OBJECT_NAME (f), "clocksync")
+           && g_str_equal (GST_OBJECT_NAME (pf), "webrtcbin");
+  };
+  std::vector<bool> syncs;
+  for (GstElement *e : elements_in (bin, is_webrtcbin_clocksync)) {
+    gboolean sync = TRUE;
+    g_object_get (e, "sync", &sync, nullptr);
+    syncs.push_back (sync);
+  }
+  return syncs;
 }
 
 /* (c) One sender, five receivers, one encoder. */
@@ -1021,6 +1054,45 @@ TEST_F (Elements, OneSenderFiveReceivers)
   EXPECT_EQ (encoders.size (), 1u)
       << "video encoders in the sender's bin: " << list;
   expect_no_errors ();
+}
+
+/* A live input paces itself: webrtcbin's clocksync in front of what a call
+ * sends would only hold each frame one more frame time (23 ms at 30 fps,
+ * tests/bench/run-latency-bench), so it is off. A non-live input (a file)
+ * keeps it: it is what sends the file in real time. */
+TEST_F (Elements, OnlyNonLiveInputsWaitForTheClockBeforeSending)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &live = add_sender ("live", url ());
+  Peer &file = add_peer ("file",
+                         "videotestsrc is-live=false pattern=ball ! "
+                             + std::string (kVideoCaps)
+                             + " ! signalrtcbin name=file hub-url=" + url ()
+                             + " username=file",
+                         "file");
+  Peer &a = add_receiver ("a", url (), "call=live");
+  Peer &b = add_receiver ("b", url (), "call=file");
+  for (Peer *p : {&live, &file, &a, &b})
+    ASSERT_TRUE (p->valid () && p->play ()) << p->label ();
+  ASSERT_TRUE (wait_until (
+      [&] {
+        return live.count ("signalrtc-peer-connected") >= 1
+               && file.count ("signalrtc-peer-connected") >= 1;
+      },
+      20000))
+      << "live: " << live.count ("signalrtc-peer-connected")
+      << " calls, file: " << file.count ("signalrtc-peer-connected");
+
+  auto live_syncs = webrtcbin_clock_syncs (live.bin ());
+  auto file_syncs = webrtcbin_clock_syncs (file.bin ());
+  ASSERT_FALSE (live_syncs.empty ());
+  ASSERT_FALSE (file_syncs.empty ());
+  for (bool sync : live_syncs)
+    EXPECT_FALSE (sync) << "a live input waited for the clock";
+  for (bool sync : file_syncs)
+    EXPECT_TRUE (sync) << "a non-live input was sent unpaced";
+  /* A receiver sends no media: nothing of it waits either way. */
+  EXPECT_TRUE (webrtcbin_clock_syncs (a.bin ()).empty ());
 }
 
 /* A finite stream into a sender nobody calls ends the pipeline: the bin is

@@ -15,16 +15,16 @@ KeyFramePolicy::pending (std::int64_t now_us) const
 bool
 KeyFramePolicy::request (std::int64_t now_us, bool new_peer)
 {
-  if (pending (now_us))
-    return false; /* the key frame on its way serves this one too */
   const std::int64_t interval = new_peer ? kNewPeerIntervalUs : kLossIntervalUs;
-  if (now_us - last_request_us_ >= interval) {
+  if (!pending (now_us) && now_us - last_request_us_ >= interval) {
     last_request_us_ = now_us;
     pending_ = true;
     held_ = false;
     held_new_peer_ = false;
     return true;
   }
+  /* Held even when a key frame is on its way: that one serves this request
+   * (on_frame clears it), but if it never comes, this one is not lost. */
   held_ = true;
   held_new_peer_ = held_new_peer_ || new_peer;
   return false;

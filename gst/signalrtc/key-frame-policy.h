@@ -19,9 +19,9 @@ namespace signalrtc {
  *    that made calls arriving just after another call start late);
  *  - a PLI/FIR (a peer lost packets) passes at most once a second.
  * A request made while a key frame is already on its way (asked for, not
- * out of the encoder yet) is dropped: that key frame reaches every peer
- * connected now. A held request is never lost: on_frame() says when it is
- * due, and any key frame out of the encoder serves it. A key frame that never comes (an input that cannot make one on
+ * out of the encoder yet) waits for it: that key frame reaches every peer
+ * connected now. No request is lost: a held one is served by any key frame
+ * out of the encoder, or on_frame() says when it is due. A key frame that never comes (an input that cannot make one on
  * demand) stops counting as on its way after kPendingTimeoutUs. */
 class KeyFramePolicy
 {

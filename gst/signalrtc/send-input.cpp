@@ -302,9 +302,9 @@ SendInput::request_key_frame ()
 /* Every key-frame request going up to the encoder passes here: new peers
  * (request_key_frame) and PLI/FIR from any peer, which rtpbin turns into
  * force-key-unit events. The policy says which go on now; the others are
- * dropped (a key frame is on its way) or held (on_buffer sends them once
- * they are due), never lost, since the peer that asked may have no picture
- * until then. */
+ * held until a key frame comes out or they are due (on_buffer sends them
+ * then), never lost, since the peer that asked may have no picture until
+ * then. */
 GstPadProbeReturn
 SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
                               gpointer user_data)
@@ -319,12 +319,10 @@ SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
   g_mutex_lock (&self->lock_);
   const bool pass
       = self->key_frames_.request (g_get_monotonic_time (), new_peer);
-  const bool held = self->key_frames_.held ();
   g_mutex_unlock (&self->lock_);
   if (!pass)
-    GST_LOG_OBJECT (self->bin_, "key frame request (%s) %s",
-                    new_peer ? "new peer" : "PLI/FIR",
-                    held ? "held until due" : "served by the one on its way");
+    GST_LOG_OBJECT (self->bin_, "key frame request (%s) held until due",
+                    new_peer ? "new peer" : "PLI/FIR");
   return pass ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 

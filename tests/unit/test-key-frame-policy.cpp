@@ -22,15 +22,17 @@ TEST (KeyFramePolicy, FirstRequestsPass)
   EXPECT_TRUE (b.request (0, false));
 }
 
-TEST (KeyFramePolicy, RequestWhileOneIsOnItsWayIsDropped)
+TEST (KeyFramePolicy, RequestWhileOneIsOnItsWayWaitsForIt)
 {
   KeyFramePolicy p;
   ASSERT_TRUE (p.request (0, true));
   EXPECT_FALSE (p.request (5 * kMs, true));
   EXPECT_FALSE (p.request (10 * kMs, false));
-  EXPECT_FALSE (p.held ()); /* dropped, not held: the key frame serves it */
+  EXPECT_TRUE (p.held ());
+  /* The key frame on its way serves them: nothing more is asked. */
   EXPECT_FALSE (p.on_frame (33 * kMs, true));
-  EXPECT_FALSE (p.on_frame (66 * kMs, false));
+  EXPECT_FALSE (p.held ());
+  EXPECT_FALSE (p.on_frame (266 * kMs, false));
 }
 
 /* The bug this policy fixed: a PLI of the previous call used up the
@@ -106,8 +108,21 @@ TEST (KeyFramePolicy, AKeyFrameThatNeverComesStopsCountingAfterASecond)
   ASSERT_TRUE (p.request (0, true));
   for (std::int64_t t = 33; t < 1000; t += 33)
     EXPECT_FALSE (p.on_frame (t * kMs, false));
-  EXPECT_FALSE (p.request (900 * kMs, true));
   EXPECT_TRUE (p.request (1000 * kMs, true));
+}
+
+/* A request that came while a key frame was on its way is not lost when
+ * that key frame never comes out (the encoder lost the request, say). */
+TEST (KeyFramePolicy, RequestWaitingForAKeyFrameThatNeverComesIsSent)
+{
+  KeyFramePolicy p;
+  ASSERT_TRUE (p.request (0, false));
+  EXPECT_FALSE (p.request (400 * kMs, true));
+  ASSERT_TRUE (p.held ());
+  for (std::int64_t t = 433; t < 1000; t += 33)
+    EXPECT_FALSE (p.on_frame (t * kMs, false)) << t;
+  EXPECT_TRUE (p.on_frame (1000 * kMs, false));
+  EXPECT_TRUE (p.request (1000 * kMs, p.held_for_new_peer ()));
 }
 
 }  // namespace

@@ -52,13 +52,14 @@
  *
  * Stop it with Ctrl-C.
  */
+#include "example-util.h"
+
 #include <gst/gst.h>
 
 #include <glib-unix.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cstdarg>
 #include <cstdio>
 #include <functional>
 #include <initializer_list>
@@ -69,6 +70,9 @@
 
 namespace {
 
+using signalrtc::examples::say;
+using signalrtc::examples::run_on_main;
+
 enum Kind
 {
   VIDEO = 0,
@@ -78,37 +82,6 @@ constexpr Kind kKinds[] = {VIDEO, AUDIO};
 const char *const kKindNames[] = {"video", "audio"};
 /* On an item's bin: its serial number. */
 const char *const kSerialKey = "signalrtc-broadcaster-item";
-
-/* Prints a line as it is (chat is UTF-8, whatever the locale). */
-G_GNUC_PRINTF (1, 2) void say (const char *format, ...)
-{
-  va_list args;
-  va_start (args, format);
-  vfprintf (stdout, format, args);
-  va_end (args);
-  fputc ('\n', stdout);
-  fflush (stdout);
-}
-
-/* Runs @fn on the main loop, always later (never on the calling thread,
- * unlike g_main_context_invoke before the loop runs). */
-void
-run_on_main (std::function<void ()> fn)
-{
-  GSource *source = g_idle_source_new ();
-  g_source_set_callback (
-      source,
-      [] (gpointer data) -> gboolean {
-        (*static_cast<std::function<void ()> *> (data)) ();
-        return G_SOURCE_REMOVE;
-      },
-      new std::function<void ()> (std::move (fn)),
-      [] (gpointer data) {
-        delete static_cast<std::function<void ()> *> (data);
-      });
-  g_source_attach (source, nullptr);
-  g_source_unref (source);
-}
 
 struct Broadcaster;
 

@@ -20,14 +20,15 @@
  *
  * Stop it with Ctrl-C.
  */
+#include "example-util.h"
+
 #include <gst/gst.h>
 
 #include <glib-unix.h>
 
-#include <cstdarg>
-#include <cstdio>
-
 namespace {
+
+using signalrtc::examples::say;
 
 struct EchoBot
 {
@@ -39,18 +40,6 @@ struct EchoBot
   GMainLoop *loop = nullptr;
   gchar *username = nullptr;
 };
-
-/* Prints a line as it is. Chat is UTF-8 and goes out unchanged, whatever
- * the locale (g_print would turn it into '?' under the C locale). */
-G_GNUC_PRINTF (1, 2) void say (const char *format, ...)
-{
-  va_list args;
-  va_start (args, format);
-  vfprintf (stdout, format, args);
-  va_end (args);
-  fputc ('\n', stdout);
-  fflush (stdout);
-}
 
 GstPadProbeReturn
 drop_eos (GstPad *, GstPadProbeInfo *info, gpointer)

@@ -60,6 +60,8 @@
  *
  * Stop it with Ctrl-C.
  */
+#include "example-util.h"
+
 #include <gst/app/app.h>
 #include <gst/gst.h>
 #include <gst/rtsp-server/rtsp-server.h>
@@ -68,8 +70,6 @@
 #include <glib-unix.h>
 
 #include <atomic>
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -80,6 +80,9 @@
 #include <vector>
 
 namespace {
+
+using signalrtc::examples::say;
+using signalrtc::examples::run_on_main;
 
 enum Kind
 {
@@ -93,35 +96,6 @@ const char *const kKindNames[] = {"video", "audio"};
 constexpr gint64 kKeyFrameIntervalUs = G_USEC_PER_SEC;
 /* How long a caller with one track waits for its other one. */
 constexpr guint kMountDelayMs = 1000;
-
-G_GNUC_PRINTF (1, 2) void say (const char *format, ...)
-{
-  va_list args;
-  va_start (args, format);
-  vfprintf (stdout, format, args);
-  va_end (args);
-  fputc ('\n', stdout);
-  fflush (stdout);
-}
-
-/* Runs @fn on the main loop, later. */
-void
-run_on_main (std::function<void ()> fn)
-{
-  GSource *source = g_idle_source_new ();
-  g_source_set_callback (
-      source,
-      [] (gpointer data) -> gboolean {
-        (*static_cast<std::function<void ()> *> (data)) ();
-        return G_SOURCE_REMOVE;
-      },
-      new std::function<void ()> (std::move (fn)),
-      [] (gpointer data) {
-        delete static_cast<std::function<void ()> *> (data);
-      });
-  g_source_attach (source, nullptr);
-  g_source_unref (source);
-}
 
 /* One media pipeline of a caller's factory. */
 struct Feed

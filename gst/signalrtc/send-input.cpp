@@ -114,8 +114,10 @@ SendInput::SendInput (GstBin *bin, const std::string &pad_name,
   GstPad *tee_sink = gst_element_get_static_pad (tee_, "sink");
   gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                      on_upstream_event, this, nullptr);
-  gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, this,
-                     nullptr);
+  /* Key frames are a video matter: audio buffers pass unwatched. */
+  if (kind_ == "video")
+    gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, this,
+                       nullptr);
   gst_object_unref (tee_sink);
 
   GstPad *queue_sink = gst_element_get_static_pad (queue_, "sink");
@@ -326,14 +328,12 @@ SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
   return pass ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
-/* Streaming thread, each encoded buffer into the tee: tells the policy
+/* Streaming thread, each encoded video frame into the tee: tells the policy
  * which frames are key frames, and sends a held request once it is due. */
 GstPadProbeReturn
 SendInput::on_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   auto *self = static_cast<SendInput *> (user_data);
-  if (self->kind_ != "video")
-    return GST_PAD_PROBE_OK;
   const bool key = !GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
                                             GST_BUFFER_FLAG_DELTA_UNIT);
   g_mutex_lock (&self->lock_);

@@ -364,6 +364,13 @@ measure (const Options &o, const std::string &mode, int n)
   return row;
 }
 
+/* Sender cores per viewer from @a to @b. */
+double
+slope (const Row &a, const Row &b)
+{
+  return (b.sender_cores - a.sender_cores) / (b.n - a.n);
+}
+
 /* What one more viewer costs the sender in @mode: the slope between its
  * smallest and largest N where every viewer was served (a saturated
  * machine says nothing about cost). -1 when there are not two such points. */
@@ -385,7 +392,7 @@ marginal_cost (const std::vector<Row> &rows, const std::string &mode,
     *from = a->n;
   if (to)
     *to = b->n;
-  return (b->sender_cores - a->sender_cores) / (b->n - a->n);
+  return slope (*a, *b);
 }
 
 }  // namespace
@@ -477,7 +484,7 @@ main (int argc, char **argv)
       char marginal[32] = "";
       if (first && r.n > first->n)
         snprintf (marginal, sizeof marginal, "%.4f%s",
-                  (r.sender_cores - first->sender_cores) / (r.n - first->n),
+                  slope (*first, r),
                   r.served () ? "" : " (saturated)");
       printf ("| %d | %s | %.3f | %s | %.0f%% / %.0f%% | %.2f Mbit/s | %d/%d "
               "| %.3f | %.2f |\n",

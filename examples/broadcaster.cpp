@@ -71,6 +71,7 @@
 namespace {
 
 using signalrtc::examples::say;
+using signalrtc::examples::send_chat;
 using signalrtc::examples::run_on_main;
 
 enum Kind
@@ -532,7 +533,7 @@ Broadcaster::start (Item *item)
   }
   std::string line = now_playing ();
   say ("broadcaster: %s", line.c_str ());
-  g_signal_emit_by_name (sink, "send-message", "", line.c_str ());
+  send_chat (sink, "", line.c_str ());
 }
 
 void
@@ -610,7 +611,7 @@ on_message_received (GstElement *, const gchar *connection_id,
       reply = "Say \"next\" to skip to the next item, or \"now\" to hear "
               "what is playing.";
     }
-    g_signal_emit_by_name (b->sink, "send-message", id.c_str (),
+    send_chat (b->sink, id.c_str (),
                            reply.c_str ());
   });
 }
@@ -660,7 +661,7 @@ on_bus_message (GstBus *, GstMessage *message, Broadcaster *b)
       std::string hello = "Hello " + std::string (who) + ", this is "
                           + b->username + ". " + b->now_playing ()
                           + ". Chat \"next\" to skip, \"now\" to ask.";
-      g_signal_emit_by_name (b->sink, "send-message", id, hello.c_str ());
+      send_chat (b->sink, id, hello.c_str ());
     } else if (g_str_equal (name, "signalrtc-peer-disconnected")) {
       say ("broadcaster: %s left", who);
     }

@@ -29,6 +29,7 @@
 namespace {
 
 using signalrtc::examples::say;
+using signalrtc::examples::send_chat;
 
 struct EchoBot
 {
@@ -78,7 +79,7 @@ on_message_received (GstElement *bin, const gchar *connection_id,
 {
   say ("echo: message from %s: %s", username, text);
   g_autofree gchar *reply = g_strdup_printf ("echo: %s", text);
-  g_signal_emit_by_name (bin, "send-message", connection_id, reply);
+  send_chat (bin, connection_id, reply);
 }
 
 gboolean
@@ -111,7 +112,7 @@ on_bus_message (GstBus *, GstMessage *message, EchoBot *bot)
       g_autofree gchar *hello = g_strdup_printf (
           "Hello %s, this is %s: you get back what you send.", who,
           bot->username);
-      g_signal_emit_by_name (bot->bin, "send-message", id, hello);
+      send_chat (bot->bin, id, hello);
     } else if (g_str_equal (name, "signalrtc-peer-disconnected")) {
       say ("echo: %s left", who);
     } else if (g_str_equal (name, "signalrtc-call-rejected")) {

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gst/gst.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -46,6 +46,17 @@ run_on_main (std::function<void ()> fn)
       });
   g_source_attach (source, nullptr);
   g_source_unref (source);
+}
+
+/* Chat to @peer (a connection id or user name; "" for every call) through
+ * the element's send-message action signal, which says whether the text
+ * went out (or waits for a call being set up). */
+inline bool
+send_chat (GstElement *bin, const char *peer, const char *text)
+{
+  gboolean sent = FALSE;
+  g_signal_emit_by_name (bin, "send-message", peer, text, &sent);
+  return sent;
 }
 
 }  // namespace signalrtc::examples

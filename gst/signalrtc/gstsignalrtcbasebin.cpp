@@ -5,6 +5,7 @@
 /* The shared body of signalrtcbin, signalrtcsink and signalrtcsrc. */
 #include "gstsignalrtcbasebin.h"
 
+#include "call-table.h"
 #include "client/hub-client.h"
 #include "gstsignalrtcelements.h"
 #include "gstsignalrtcpad.h"
@@ -51,6 +52,7 @@ enum
   PROP_RECONNECT,
   PROP_LOCAL_ADDRESSES,
   PROP_STATS_INTERVAL,
+  PROP_SETUP_TIMEOUT,
 };
 
 enum
@@ -70,6 +72,7 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_DECODE TRUE
 #define DEFAULT_RECONNECT TRUE
 #define DEFAULT_STATS_INTERVAL 5000
+#define DEFAULT_SETUP_TIMEOUT 30
 
 GType
 gst_signalrtc_video_codec_get_type (void)
@@ -132,10 +135,16 @@ default_local_addresses ()
  * Threads and ownership:
  * - Properties: under GST_OBJECT_LOCK; read into a Settings copy when
  *   joining the hub and when a session starts.
- * - The hub thread runs ctx_ (its own GMainContext); client_, roster_,
- *   sessions_ and my_id_ live there and are touched only there. State
- *   changes reach it with invoke_sync (); webrtcbin's threads reach it
- *   through PeerSession's hops.
+ * - The hub thread runs ctx (its own GMainContext); client, calls (the
+ *   roster and the call rules), sessions and my_id live there and are
+ *   touched only there. Other threads reach it only through run_on_hub ()
+ *   (and invoke_sync (), which waits): state changes, send-message,
+ *   errors from a call's webrtcbin, and PeerSession's hops from webrtcbin's
+ *   threads. ctx_lock guards the context pointer and `accepting`: once
+ *   stop_thread () has said no more, nothing new is queued, and what was
+ *   queued before runs (or is freed) before the context goes.
+ * - Every session in `sessions` has a call in `calls` under the same key,
+ *   the remote user's connection id; a re-keyed call moves in both.
  * - inputs_ (the request sink pads) under inputs_lock_: changed by the
  *   application's thread, read by the hub thread when a session starts.
  * No lock is held while posting a message, emitting a signal or calling
@@ -149,7 +158,8 @@ struct BinState : public PeerSession::Delegate
     bool auto_answer = DEFAULT_AUTO_ANSWER, decode = DEFAULT_DECODE,
          reconnect = DEFAULT_RECONNECT;
     guint max_peers = DEFAULT_MAX_PEERS, latency = DEFAULT_LATENCY,
-          stats_interval = DEFAULT_STATS_INTERVAL;
+          stats_interval = DEFAULT_STATS_INTERVAL,
+          setup_timeout = DEFAULT_SETUP_TIMEOUT;
   };
 
   explicit BinState (GstSignalrtcBaseBin *bin) : self (bin) {}
@@ -163,18 +173,24 @@ struct BinState : public PeerSession::Delegate
   gboolean auto_answer = DEFAULT_AUTO_ANSWER, decode = DEFAULT_DECODE,
            reconnect = DEFAULT_RECONNECT;
   guint max_peers = DEFAULT_MAX_PEERS, video_bitrate = DEFAULT_VIDEO_BITRATE,
-        latency = DEFAULT_LATENCY, stats_interval = DEFAULT_STATS_INTERVAL;
+        latency = DEFAULT_LATENCY, stats_interval = DEFAULT_STATS_INTERVAL,
+        setup_timeout = DEFAULT_SETUP_TIMEOUT;
   GstSignalrtcVideoCodec video_codec = DEFAULT_VIDEO_CODEC;
 
-  /* hub thread */
-  GThread *thread = nullptr;
+  /* The hub thread's context (ctx_lock; set and cleared by the thread
+   * that changes state). */
+  std::mutex ctx_lock;
   GMainContext *ctx = nullptr;
+  bool accepting = false;
+  GThread *thread = nullptr;
   GMainLoop *loop = nullptr;
+
+  /* hub thread */
   Settings settings;
   std::unique_ptr<HubClient> client;
   GSource *stats_source = nullptr;
   std::string my_id;
-  std::map<std::string, std::string> roster; /* connection id -> name */
+  CallTable calls;
   std::map<std::string, std::shared_ptr<PeerSession>> sessions;
 
   /* signalrtcsrc: its one call brought media, so the call's end is the
@@ -194,7 +210,9 @@ struct BinState : public PeerSession::Delegate
   void post (GstStructure *s);
   void start_thread ();
   void stop_thread ();
-  void invoke_sync (const std::function<void ()> &fn);
+  /* Runs @fn on the hub thread and waits for it; FALSE (and @fn not run)
+   * when there is no hub thread. */
+  bool invoke_sync (const std::function<void ()> &fn);
   void join_hub ();
   void leave_hub ();
 
@@ -204,15 +222,16 @@ struct BinState : public PeerSession::Delegate
   void on_user_disconnect (const std::string &id);
   void on_signal (const std::string &from, const std::string &text);
   std::string name_of (const std::string &id) const;
-  std::optional<std::string> refusal (const std::string &name) const;
+  void dial (const std::string &id);
+  void rekey (const std::string &from, const std::string &to);
   std::shared_ptr<PeerSession> start_session (const std::string &id,
                                               bool initiator);
   void end_session (const std::string &id, const std::string &reason);
-  void send_message (const std::string &peer, const std::string &text);
+  bool send_message (const std::string &peer, const std::string &text);
   void on_input_eos ();
 
   /* PeerSession::Delegate */
-  GMainContext *hub_context () override { return ctx; }
+  bool run_on_hub (std::function<void ()> fn) override;
   void send_signal (const std::string &connection_id,
                     const PeerSignal &signal) override;
   std::vector<SendInput *> send_inputs () override;
@@ -266,6 +285,7 @@ BinState::read_settings ()
   s.max_peers = max_peers;
   s.latency = latency;
   s.stats_interval = stats_interval;
+  s.setup_timeout = setup_timeout;
   GST_OBJECT_UNLOCK (self);
   if (s.local_addresses.empty ())
     s.local_addresses = default_local_addresses ();
@@ -282,15 +302,21 @@ BinState::post (GstStructure *s)
 void
 BinState::start_thread ()
 {
-  ctx = g_main_context_new ();
-  loop = g_main_loop_new (ctx, FALSE);
+  GMainContext *context = g_main_context_new ();
+  loop = g_main_loop_new (context, FALSE);
+  {
+    std::lock_guard<std::mutex> lock (ctx_lock);
+    ctx = context;
+    accepting = true;
+  }
   thread = g_thread_new (
       "signalrtc-hub",
       [] (gpointer data) -> gpointer {
         auto *st = static_cast<BinState *> (data);
-        g_main_context_push_thread_default (st->ctx);
+        GMainContext *context = g_main_loop_get_context (st->loop);
+        g_main_context_push_thread_default (context);
         g_main_loop_run (st->loop);
-        g_main_context_pop_thread_default (st->ctx);
+        g_main_context_pop_thread_default (context);
         return nullptr;
       },
       this);
@@ -301,53 +327,119 @@ BinState::stop_thread ()
 {
   if (!thread)
     return;
-  invoke_sync ([this] { g_main_loop_quit (loop); });
+  {
+    /* The last thing queued: the loop's end. */
+    std::lock_guard<std::mutex> lock (ctx_lock);
+    accepting = false;
+    GSource *quit = g_idle_source_new ();
+    g_source_set_callback (
+        quit,
+        [] (gpointer data) -> gboolean {
+          g_main_loop_quit (static_cast<GMainLoop *> (data));
+          return G_SOURCE_REMOVE;
+        },
+        g_main_loop_ref (loop), (GDestroyNotify)g_main_loop_unref);
+    g_source_attach (quit, ctx);
+    g_source_unref (quit);
+  }
   g_thread_join (thread);
   thread = nullptr;
-  /* Drain what is left (hops from webrtcbin threads), without running it
-   * against a torn-down bin: sessions are gone, so the hops find nothing. */
-  while (g_main_context_pending (ctx))
-    g_main_context_iteration (ctx, FALSE);
+  /* What was queued before the quit and not run yet (hops from webrtcbin
+   * threads) runs now, on this thread: sessions are gone, so the hops find
+   * nothing, and what they hold is freed. */
+  GMainContext *context = g_main_loop_get_context (loop);
+  g_main_context_push_thread_default (context);
+  while (g_main_context_pending (context))
+    g_main_context_iteration (context, FALSE);
+  g_main_context_pop_thread_default (context);
   g_main_loop_unref (loop);
-  g_main_context_unref (ctx);
   loop = nullptr;
-  ctx = nullptr;
+  {
+    std::lock_guard<std::mutex> lock (ctx_lock);
+    ctx = nullptr;
+  }
+  g_main_context_unref (context);
 }
 
-/* Runs @fn on the hub thread and waits for it. */
-void
+bool
+BinState::run_on_hub (std::function<void ()> fn)
+{
+  std::lock_guard<std::mutex> lock (ctx_lock);
+  if (!accepting)
+    return false;
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (
+      source,
+      [] (gpointer data) -> gboolean {
+        (*static_cast<std::function<void ()> *> (data)) ();
+        return G_SOURCE_REMOVE;
+      },
+      new std::function<void ()> (std::move (fn)),
+      [] (gpointer data) {
+        delete static_cast<std::function<void ()> *> (data);
+      });
+  g_source_attach (source, ctx);
+  g_source_unref (source);
+  return true;
+}
+
+bool
 BinState::invoke_sync (const std::function<void ()> &fn)
 {
-  if (g_main_context_is_owner (ctx)) {
+  GMainContext *context = nullptr;
+  {
+    std::lock_guard<std::mutex> lock (ctx_lock);
+    context = ctx;
+  }
+  if (context && g_main_context_is_owner (context)) {
     fn ();
-    return;
+    return true;
   }
   struct Call
   {
-    const std::function<void ()> *fn;
     std::mutex lock;
     std::condition_variable cond;
-    bool done = false;
-  } call{&fn};
-  g_main_context_invoke (
-      ctx,
-      [] (gpointer data) -> gboolean {
-        auto *c = static_cast<Call *> (data);
-        (*c->fn) ();
-        std::lock_guard<std::mutex> lock (c->lock);
-        c->done = true;
-        c->cond.notify_one ();
-        return G_SOURCE_REMOVE;
-      },
-      &call);
-  std::unique_lock<std::mutex> lock (call.lock);
-  call.cond.wait (lock, [&] { return call.done; });
+    bool done = false, ran = false;
+  };
+  auto call = std::make_shared<Call> ();
+  /* The wait ends when the function ran, or when it was freed unrun. */
+  struct Done
+  {
+    explicit Done (std::shared_ptr<Call> c) : call (std::move (c)) {}
+    Done (const Done &) = delete;
+    ~Done ()
+    {
+      std::lock_guard<std::mutex> lock (call->lock);
+      call->done = true;
+      call->cond.notify_one ();
+    }
+    std::shared_ptr<Call> call;
+  };
+  auto done = std::make_shared<Done> (call);
+  if (!run_on_hub ([&fn, call, done] () {
+        fn ();
+        std::lock_guard<std::mutex> lock (call->lock);
+        call->ran = true;
+      }))
+    return false;
+  done.reset ();
+  std::unique_lock<std::mutex> lock (call->lock);
+  call->cond.wait (lock, [&] { return call->done; });
+  return call->ran;
 }
 
 void
 BinState::join_hub ()
 {
   settings = read_settings ();
+  CallTable::Rules rules;
+  rules.call = settings.call;
+  rules.allowed_users = settings.allowed_users;
+  rules.auto_answer = settings.auto_answer;
+  rules.single_peer = GST_SIGNALRTC_BASE_BIN_GET_CLASS (self)->single_peer;
+  rules.max_peers = settings.max_peers;
+  calls = CallTable (rules);
   HubClient::Options options;
   options.url = settings.hub_url;
   options.access_token = settings.access_token;
@@ -428,7 +520,7 @@ BinState::leave_hub ()
   if (client)
     client->stop ();
   client.reset ();
-  roster.clear ();
+  calls = CallTable ();
   my_id.clear ();
 }
 
@@ -439,9 +531,10 @@ BinState::on_connected (const std::string &id, bool reconnected)
                    settings.username.c_str (), id.c_str (),
                    reconnected ? ", again" : "");
   my_id = id;
-  /* A new connection id: the old roster is gone; calls in progress go on,
-   * their media does not pass through the hub. */
-  roster.clear ();
+  /* A new connection id: the old roster is gone; calls in progress go on
+   * (their media does not pass through the hub) until their users show up
+   * again with new ids, which re-keys them (user_present). */
+  calls.hub_connected ();
   client->invoke ("NewUser", {JsonValue::from_string (settings.username)},
                   [this] (const JsonValue &, const GError *error) {
                     if (error)
@@ -479,57 +572,59 @@ BinState::user_present (const std::string &id, const std::string &name)
 {
   if (id == my_id)
     return;
-  bool is_new = !roster.contains (id);
-  roster[id] = name;
-  if (is_new)
+  CallTable::Presence p = calls.user_present (id, name);
+  if (p.joined)
     post (gst_structure_new ("signalrtc-user-joined", "username", G_TYPE_STRING,
                              name.c_str (), "connection-id", G_TYPE_STRING,
                              id.c_str (), nullptr));
-  if (!settings.call.empty () && name == settings.call
-      && !sessions.contains (id)) {
-    GST_INFO_OBJECT (self, "calling %s (%s)", name.c_str (), id.c_str ());
-    start_session (id, true);
-  }
+  if (p.rekey_from)
+    rekey (*p.rekey_from, id);
+  else if (p.dial)
+    dial (id);
+}
+
+void
+BinState::dial (const std::string &id)
+{
+  GST_INFO_OBJECT (self, "calling %s (%s)", name_of (id).c_str (), id.c_str ());
+  start_session (id, true);
+}
+
+/* The user of a call in progress is back on the hub as @to. */
+void
+BinState::rekey (const std::string &from, const std::string &to)
+{
+  auto it = sessions.find (from);
+  if (it == sessions.end ())
+    return;
+  auto session = it->second;
+  sessions.erase (it);
+  sessions[to] = session;
+  session->set_connection_id (to);
+  GST_INFO_OBJECT (self, "the call with %s goes on: %s is now %s",
+                   session->username ().c_str (), from.c_str (), to.c_str ());
+  post (gst_structure_new ("signalrtc-peer-rejoined", "username", G_TYPE_STRING,
+                           session->username ().c_str (), "connection-id",
+                           G_TYPE_STRING, to.c_str (),
+                           "previous-connection-id", G_TYPE_STRING,
+                           from.c_str (), nullptr));
 }
 
 void
 BinState::on_user_disconnect (const std::string &id)
 {
-  auto it = roster.find (id);
-  std::string name = it != roster.end () ? it->second : "";
-  if (it != roster.end ()) {
-    roster.erase (it);
+  std::string name = name_of (id);
+  if (calls.user_left (id))
     post (gst_structure_new ("signalrtc-user-left", "username", G_TYPE_STRING,
                              name.c_str (), "connection-id", G_TYPE_STRING,
                              id.c_str (), nullptr));
-  }
   end_session (id, "the user left the hub");
 }
 
 std::string
 BinState::name_of (const std::string &id) const
 {
-  auto it = roster.find (id);
-  return it != roster.end () ? it->second : "";
-}
-
-/* Why a call from @name is refused, if it is. */
-std::optional<std::string>
-BinState::refusal (const std::string &name) const
-{
-  if (!settings.auto_answer)
-    return "auto-answer is off";
-  if (!settings.allowed_users.empty ()
-      && std::find (settings.allowed_users.begin (),
-                    settings.allowed_users.end (), name)
-             == settings.allowed_users.end ())
-    return "not in allowed-users";
-  if (GST_SIGNALRTC_BASE_BIN_GET_CLASS (self)->single_peer
-      && !sessions.empty ())
-    return "already in a call";
-  if (settings.max_peers && sessions.size () >= settings.max_peers)
-    return "max-peers reached";
-  return std::nullopt;
+  return calls.name_of (id);
 }
 
 void
@@ -554,7 +649,7 @@ BinState::on_signal (const std::string &from, const std::string &text)
       return;
     }
     std::string name = name_of (from);
-    if (auto why = refusal (name)) {
+    if (auto why = calls.refusal (name)) {
       GST_INFO_OBJECT (self, "refusing a call from %s: %s", name.c_str (),
                        why->c_str ());
       post (gst_structure_new ("signalrtc-call-rejected", "username",
@@ -590,11 +685,14 @@ BinState::start_session (const std::string &id, bool initiator)
   config.stun_server = settings.stun;
   config.turn_server = settings.turn;
   config.local_addresses = settings.local_addresses;
+  config.setup_timeout_ms = settings.setup_timeout * 1000;
   auto session = PeerSession::create (GST_BIN (self), this, config);
   sessions[id] = session;
+  calls.start_call (id, config.username);
   g_autoptr (GError) error = nullptr;
   if (!session->start (&error)) {
     sessions.erase (id);
+    calls.end_call (id);
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("%s", error->message),
                        (nullptr));
     return nullptr;
@@ -610,6 +708,7 @@ BinState::end_session (const std::string &id, const std::string &reason)
     return;
   auto session = it->second;
   sessions.erase (it);
+  auto next = calls.end_call (id);
   GST_INFO_OBJECT (self, "ending the call with %s (%s): %s",
                    session->username ().c_str (), id.c_str (), reason.c_str ());
   session->stop ();
@@ -624,16 +723,35 @@ BinState::end_session (const std::string &id, const std::string &reason)
       && had_media) {
     GST_INFO_OBJECT (self, "the call has ended: posting EOS");
     post_eos ();
+    return;
   }
+  if (next)
+    dial (*next);
 }
 
-void
+bool
 BinState::send_message (const std::string &peer, const std::string &text)
 {
+  bool matched = false, taken = false;
   for (auto &[id, session] : sessions) {
-    if (peer.empty () || peer == id || peer == session->username ())
-      session->send_message (text);
+    if (peer.empty () || peer == id || peer == session->username ()) {
+      matched = true;
+      taken |= session->send_message (text);
+    }
   }
+  /* To everyone with nobody there: nothing is lost, nothing to say. */
+  if (!taken && (matched || !peer.empty ())) {
+    const std::string who = peer.empty () ? "anyone" : peer;
+    GST_ELEMENT_WARNING (
+        self, RESOURCE, WRITE,
+        ("Chat message not sent: %s", matched
+                                          ? ("the call with " + who
+                                             + " has ended")
+                                                .c_str ()
+                                          : ("no call with " + who).c_str ()),
+        ("text: %s", text.c_str ()));
+  }
+  return taken;
 }
 
 /* Streaming thread. Once every input has ended, the bin is at its end too:
@@ -844,6 +962,9 @@ gst_signalrtc_base_bin_set_property (GObject *object, guint prop_id,
   case PROP_STATS_INTERVAL:
     st->stats_interval = g_value_get_uint (value);
     break;
+  case PROP_SETUP_TIMEOUT:
+    st->setup_timeout = g_value_get_uint (value);
+    break;
   case PROP_VIDEO_CODEC:
     st->video_codec = (GstSignalrtcVideoCodec)g_value_get_enum (value);
     break;
@@ -906,6 +1027,9 @@ gst_signalrtc_base_bin_get_property (GObject *object, guint prop_id,
     break;
   case PROP_STATS_INTERVAL:
     g_value_set_uint (value, st->stats_interval);
+    break;
+  case PROP_SETUP_TIMEOUT:
+    g_value_set_uint (value, st->setup_timeout);
     break;
   case PROP_VIDEO_CODEC:
     g_value_set_enum (value, st->video_codec);
@@ -1155,36 +1279,17 @@ gst_signalrtc_base_bin_handle_message (GstBin *bin, GstMessage *message)
       GST_INFO_OBJECT (bin, "error in %s, ending that call: %s (%s)",
                        GST_OBJECT_NAME (webrtc), error->message,
                        debug ? debug : "");
-      struct Failure
-      {
-        BinState *st;
-        GstElement *webrtc;
-        std::string why;
-      };
       /* The hub thread owns the sessions; the bin's state outlives its
-       * context (stop_thread drains it). */
-      if (st->ctx) {
-        g_main_context_invoke_full (
-            st->ctx, G_PRIORITY_DEFAULT,
-            [] (gpointer data) -> gboolean {
-              auto *f = static_cast<Failure *> (data);
-              for (auto &[id, session] : f->st->sessions) {
-                if (session->webrtcbin () == f->webrtc) {
-                  f->st->session_failed (*session, f->why);
-                  break;
-                }
-              }
-              return G_SOURCE_REMOVE;
-            },
-            new Failure{st, webrtc, error->message},
-            [] (gpointer data) {
-              auto *f = static_cast<Failure *> (data);
-              gst_object_unref (f->webrtc);
-              delete f;
-            });
-      } else {
-        gst_object_unref (webrtc);
-      }
+       * hub thread (stop_thread runs or frees what is queued). */
+      auto held = std::shared_ptr<GstElement> (webrtc, gst_object_unref);
+      st->run_on_hub ([st, held, why = std::string (error->message)] {
+        for (auto &[id, session] : st->sessions) {
+          if (session->webrtcbin () == held.get ()) {
+            st->session_failed (*session, why);
+            break;
+          }
+        }
+      });
       gst_message_unref (message);
       return;
     }
@@ -1192,29 +1297,24 @@ gst_signalrtc_base_bin_handle_message (GstBin *bin, GstMessage *message)
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);
 }
 
-static void
+/* Any thread but a streaming thread of this element: it waits for the hub
+ * thread. */
+static gboolean
 gst_signalrtc_base_bin_send_message (GstSignalrtcBaseBin *self,
                                      const gchar *peer, const gchar *text)
 {
   BinState *st = state_of (self);
-  if (!st->ctx || !text)
-    return;
+  if (!text)
+    return FALSE;
   std::string p = peer ? peer : "", t = text;
-  g_main_context_invoke_full (
-      st->ctx, G_PRIORITY_DEFAULT,
-      [] (gpointer data) -> gboolean {
-        auto *args
-            = static_cast<std::tuple<BinState *, std::string, std::string> *> (
-                data);
-        std::get<0> (*args)->send_message (std::get<1> (*args),
-                                           std::get<2> (*args));
-        return G_SOURCE_REMOVE;
-      },
-      new std::tuple<BinState *, std::string, std::string> (st, p, t),
-      [] (gpointer data) {
-        delete static_cast<std::tuple<BinState *, std::string, std::string> *> (
-            data);
-      });
+  bool taken = false;
+  if (!st->invoke_sync ([&] { taken = st->send_message (p, t); })
+      && !p.empty ())
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+                         ("Chat message not sent: not on the hub (the "
+                          "element is not started)"),
+                         ("text: %s", text));
+  return taken;
 }
 
 static void
@@ -1261,7 +1361,9 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
       gobject_class, PROP_CALL,
       g_param_spec_string ("call", "Call",
                            "User name to call as soon as that user is on "
-                           "the hub",
+                           "the hub: one call with that user at a time, "
+                           "within max-peers and allowed-users; when it "
+                           "ends, another connection of that name is called",
                            nullptr, flags));
   g_object_class_install_property (
       gobject_class, PROP_AUTO_ANSWER,
@@ -1333,6 +1435,15 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
                            nullptr, flags));
 
   g_object_class_install_property (
+      gobject_class, PROP_SETUP_TIMEOUT,
+      g_param_spec_uint ("setup-timeout", "Setup timeout",
+                         "Give up on a call that is not set up (connected, "
+                         "its data channel open) this many seconds after it "
+                         "started: it ends with a signalrtc-peer-disconnected "
+                         "saying why, and frees its max-peers slot (0: "
+                         "never)",
+                         0, 3600, DEFAULT_SETUP_TIMEOUT, flags));
+  g_object_class_install_property (
       gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint ("stats-interval", "Stats interval",
                          "Post a signalrtc-peer-stats message per call this "
@@ -1360,13 +1471,23 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
    * @peer: connection id or user name of the peer, or "" for every peer
    * @text: the chat message
    *
-   * Sends a chat message over the data channel.
+   * Sends a chat message over the data channel of every call that matches
+   * @peer. A call still being set up gets it as soon as its data channel
+   * opens (and posts a warning if the call ends before that).
+   *
+   * Returns: %TRUE when the message went out or waits for a call being
+   * set up; %FALSE when it reached nobody: with a warning on the bus when
+   * @peer names no call, the matching calls have ended, or the element is
+   * not on the hub (not for "" with no call at all). It waits
+   * for the element's hub thread: emit it from the application's thread
+   * or from a #GstSignalrtcBaseBin::message-received handler, never from a
+   * streaming thread of this element.
    */
   signals[SIGNAL_SEND_MESSAGE] = g_signal_new_class_handler (
       "send-message", G_TYPE_FROM_CLASS (klass),
       (GSignalFlags)(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK (gst_signalrtc_base_bin_send_message), nullptr, nullptr,
-      nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+      nullptr, G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_STRING);
 
   element_class->send_event
       = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_send_event);

@@ -8,7 +8,9 @@
  * GstSignalrtcPad:
  *
  * The src pads of signalrtcbin and signalrtcsrc: each carries one track of
- * one remote user, named by the read-only properties below.
+ * one remote user, named by the read-only properties below. When that user
+ * comes back on the hub with a new connection id (the hub restarted) and
+ * the call goes on, connection-id changes to it (with a notify).
  */
 struct _GstSignalrtcPad
 {
@@ -47,6 +49,7 @@ gst_signalrtc_pad_get_property (GObject *object, guint prop_id, GValue *value,
                                 GParamSpec *pspec)
 {
   auto *self = GST_SIGNALRTC_PAD (object);
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
   case PROP_CONNECTION_ID:
     g_value_set_string (value, self->connection_id);
@@ -61,6 +64,7 @@ gst_signalrtc_pad_get_property (GObject *object, guint prop_id, GValue *value,
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
   }
+  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -101,4 +105,15 @@ gst_signalrtc_pad_new (const gchar *name, GstPad *target,
     return nullptr;
   }
   return GST_PAD (pad);
+}
+
+void
+gst_signalrtc_pad_set_connection_id (GstPad *pad, const gchar *connection_id)
+{
+  auto *self = GST_SIGNALRTC_PAD (pad);
+  GST_OBJECT_LOCK (self);
+  g_free (self->connection_id);
+  self->connection_id = g_strdup (connection_id);
+  GST_OBJECT_UNLOCK (self);
+  g_object_notify (G_OBJECT (self), "connection-id");
 }

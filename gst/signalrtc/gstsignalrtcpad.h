@@ -16,5 +16,8 @@ G_DECLARE_FINAL_TYPE (GstSignalrtcPad, gst_signalrtc_pad, GST, SIGNALRTC_PAD,
 GstPad *gst_signalrtc_pad_new (const gchar *name, GstPad *target,
                                const gchar *connection_id,
                                const gchar *username, const gchar *kind);
+/* The remote user's new hub connection id (the call goes on). */
+void gst_signalrtc_pad_set_connection_id (GstPad *pad,
+                                          const gchar *connection_id);
 
 G_END_DECLS

@@ -127,12 +127,39 @@ struct PeerSession::Branch
   std::vector<GstElement *> elements;
 };
 
-/* A receive chain behind one src pad: depayloader (-> decoder). */
+/* A receive chain behind one src pad: depayloader (-> decoder); or, for a
+ * track nobody receives, the fakesink that swallows it (no ghost). */
 struct PeerSession::Track
 {
   GstElement *bin;
-  GstPad *ghost; /* on the signalrtcbin */
+  GstPad *ghost; /* on the signalrtcbin, or nullptr */
 };
+
+namespace {
+
+/* References that a hop to the hub thread carries: freed with the hop,
+ * whether it ran or not. */
+template <typename T>
+std::shared_ptr<T>
+hold_object (T *object)
+{
+  return std::shared_ptr<T> (object, [] (T *o) {
+    if (o)
+      gst_object_unref (o);
+  });
+}
+
+std::shared_ptr<GstWebRTCSessionDescription>
+hold_description (GstWebRTCSessionDescription *desc)
+{
+  return std::shared_ptr<GstWebRTCSessionDescription> (
+      desc, [] (GstWebRTCSessionDescription *d) {
+        if (d)
+          gst_webrtc_session_description_free (d);
+      });
+}
+
+}  // namespace
 
 std::shared_ptr<PeerSession>
 PeerSession::create (GstBin *bin, Delegate *delegate, Config config)
@@ -155,20 +182,10 @@ template <typename Fn>
 void
 PeerSession::hop (Fn fn)
 {
-  auto *task = new std::function<void ()> (
+  delegate_->run_on_hub (
       [weak = weak_from_this (), fn = std::move (fn)] () mutable {
         if (auto self = weak.lock ())
           fn (*self);
-      });
-  g_main_context_invoke_full (
-      delegate_->hub_context (), G_PRIORITY_DEFAULT,
-      [] (gpointer data) -> gboolean {
-        (*static_cast<std::function<void ()> *> (data)) ();
-        return G_SOURCE_REMOVE;
-      },
-      task,
-      [] (gpointer data) {
-        delete static_cast<std::function<void ()> *> (data);
       });
 }
 
@@ -203,9 +220,10 @@ PeerSession::start (GError **error)
     g_object_set (webrtc_, "turn-server", config_.turn_server.c_str (),
                   nullptr);
   configure_ice ();
-  /* Disconnected in stop(), before this session can go. */
-  g_signal_connect (webrtc_, "element-added", G_CALLBACK (on_element_added),
-                    this);
+  g_signal_connect_data (webrtc_, "element-added",
+                         G_CALLBACK (on_element_added),
+                         new WeakSession (weak_from_this ()), free_weak,
+                         (GConnectFlags)0);
 
   g_signal_connect_data (
       webrtc_, "on-ice-candidate",
@@ -217,11 +235,35 @@ PeerSession::start (GError **error)
               });
           }),
       new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
+  /* A remote track appeared (a webrtcbin thread): hold its data where it
+   * is until the hub thread has linked it, or dropped it. */
   g_signal_connect_data (
       webrtc_, "pad-added",
       G_CALLBACK (+[] (GstElement *, GstPad *pad, gpointer data) {
-        if (auto self = static_cast<WeakSession *> (data)->lock ())
-          self->on_pad_added (pad);
+        if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+          return;
+        auto self = static_cast<WeakSession *> (data)->lock ();
+        if (!self)
+          return;
+        GstCaps *caps = gst_pad_get_current_caps (pad);
+        if (!caps)
+          caps = gst_pad_query_caps (pad, nullptr);
+        auto held_caps = std::shared_ptr<GstCaps> (caps, [] (GstCaps *c) {
+          if (c)
+            gst_caps_unref (c);
+        });
+        gulong block = gst_pad_add_probe (
+            pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+            [] (GstPad *, GstPadProbeInfo *, gpointer) {
+              return GST_PAD_PROBE_OK;
+            },
+            nullptr, nullptr);
+        auto held_pad = hold_object ((GstPad *)gst_object_ref (pad));
+        self->hop ([held_pad, held_caps, block] (PeerSession &s) {
+          if (!s.stopped_)
+            s.add_track (held_pad.get (), held_caps.get ());
+          gst_pad_remove_probe (held_pad.get (), block);
+        });
       }),
       new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
   g_signal_connect_data (
@@ -229,11 +271,11 @@ PeerSession::start (GError **error)
       G_CALLBACK (
           +[] (GstElement *, GstWebRTCDataChannel *channel, gpointer data) {
             if (auto self = static_cast<WeakSession *> (data)->lock ()) {
-              gst_object_ref (channel);
-              self->hop ([channel] (PeerSession &s) {
+              auto held = hold_object (
+                  (GstWebRTCDataChannel *)gst_object_ref (channel));
+              self->hop ([held] (PeerSession &s) {
                 if (!s.channel_ && !s.stopped_)
-                  s.watch_data_channel (channel);
-                gst_object_unref (channel);
+                  s.watch_data_channel (held.get ());
               });
             }
           }),
@@ -259,6 +301,22 @@ PeerSession::start (GError **error)
 
   gst_bin_add (bin_, webrtc_);
   gst_element_sync_state_with_parent (webrtc_);
+
+  if (config_.setup_timeout_ms) {
+    /* start () runs on the hub thread, whose context is its default. */
+    setup_timer_ = g_timeout_source_new (config_.setup_timeout_ms);
+    g_source_set_callback (
+        setup_timer_,
+        [] (gpointer data) -> gboolean {
+          if (auto self = static_cast<WeakSession *> (data)->lock ())
+            self->setup_timed_out ();
+          return G_SOURCE_REMOVE;
+        },
+        new WeakSession (weak_from_this ()), [] (gpointer data) {
+          free_weak (data);
+        });
+    g_source_attach (setup_timer_, g_main_context_get_thread_default ());
+  }
 
   if (config_.initiator) {
     for (SendInput *input : delegate_->send_inputs ()) {
@@ -316,9 +374,11 @@ void
 PeerSession::on_element_added (GstBin *webrtc, GstElement *element,
                                gpointer user_data)
 {
-  auto *self = static_cast<PeerSession *> (user_data);
   GstElementFactory *factory = gst_element_get_factory (element);
   if (!factory || !g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
+    return;
+  auto self = static_cast<WeakSession *> (user_data)->lock ();
+  if (!self)
     return;
   if (self->send_live_.load () > 0) {
     GST_DEBUG_OBJECT (webrtc, "live input: %s does not wait for the clock",
@@ -466,7 +526,10 @@ PeerSession::watch_data_channel (GstWebRTCDataChannel *channel)
       G_CALLBACK (+[] (GstWebRTCDataChannel *, gpointer data) {
         if (auto self = static_cast<WeakSession *> (data)->lock ())
           self->hop ([] (PeerSession &s) {
+            if (s.stopped_)
+              return;
             s.channel_open_ = true;
+            s.flush_outbox ();
             s.maybe_connected ();
           });
       }),
@@ -475,6 +538,7 @@ PeerSession::watch_data_channel (GstWebRTCDataChannel *channel)
   g_object_get (channel, "ready-state", &state, nullptr);
   if (state == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN) {
     channel_open_ = true;
+    flush_outbox ();
     maybe_connected ();
   }
   g_signal_connect_data (
@@ -516,6 +580,7 @@ PeerSession::create_offer ()
           gst_structure_get (reply, "error", G_TYPE_ERROR, &error, nullptr);
         }
         gst_promise_unref (promise);
+        auto held = hold_description (offer);
         if (!self)
           return;
         if (!offer) {
@@ -525,11 +590,12 @@ PeerSession::create_offer ()
           self->hop ([why] (PeerSession &s) { s.fail (why); });
           return;
         }
-        g_signal_emit_by_name (self->webrtc_, "set-local-description", offer,
-                               nullptr);
-        self->hop ([offer] (PeerSession &s) {
-          s.send_local_description (offer);
-          gst_webrtc_session_description_free (offer);
+        self->hop ([held] (PeerSession &s) {
+          if (s.stopped_)
+            return;
+          g_signal_emit_by_name (s.webrtc_, "set-local-description",
+                                 held.get (), nullptr);
+          s.send_local_description (held.get ());
         });
       },
       new WeakSession (weak_from_this ()),
@@ -707,22 +773,21 @@ PeerSession::on_remote_description_set (bool offer)
                              GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer,
                              nullptr);
         gst_promise_unref (promise);
-        if (!self) {
-          if (answer)
-            gst_webrtc_session_description_free (answer);
+        auto held = hold_description (answer);
+        if (!self)
           return;
-        }
         if (!answer) {
           self->hop ([] (PeerSession &s) {
             s.fail ("no answer could be made to its offer");
           });
           return;
         }
-        g_signal_emit_by_name (self->webrtc_, "set-local-description", answer,
-                               nullptr);
-        self->hop ([answer] (PeerSession &s) {
-          s.send_local_description (answer);
-          gst_webrtc_session_description_free (answer);
+        self->hop ([held] (PeerSession &s) {
+          if (s.stopped_)
+            return;
+          g_signal_emit_by_name (s.webrtc_, "set-local-description",
+                                 held.get (), nullptr);
+          s.send_local_description (held.get ());
         });
       },
       new WeakSession (weak_from_this ()),
@@ -757,14 +822,57 @@ PeerSession::add_remote_candidate (const PeerSignal &signal)
 bool
 PeerSession::send_message (const std::string &text)
 {
-  if (!channel_ || stopped_)
+  if (stopped_ || failed_)
     return false;
+  if (!channel_open_) {
+    /* Not open yet: it goes out when the channel opens. */
+    outbox_.push_back (text);
+    return true;
+  }
   GstWebRTCDataChannelState state;
   g_object_get (channel_, "ready-state", &state, nullptr);
   if (state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
     return false;
   gst_webrtc_data_channel_send_string (channel_, text.c_str ());
   return true;
+}
+
+void
+PeerSession::flush_outbox ()
+{
+  auto waiting = std::move (outbox_);
+  outbox_.clear ();
+  for (const auto &text : waiting)
+    gst_webrtc_data_channel_send_string (channel_, text.c_str ());
+}
+
+void
+PeerSession::set_connection_id (const std::string &id)
+{
+  config_.connection_id = id;
+  for (auto &t : tracks_) {
+    if (t->ghost)
+      gst_signalrtc_pad_set_connection_id (t->ghost, id.c_str ());
+  }
+}
+
+/* Hub thread: the setup timer fired. */
+void
+PeerSession::setup_timed_out ()
+{
+  g_source_unref (setup_timer_);
+  setup_timer_ = nullptr;
+  if (connected_ || stopped_)
+    return;
+  const char *stage = !remote_set_ ? (config_.initiator ? "no answer came"
+                                                        : "its offer was not taken")
+                      : !transport_connected_
+                          ? "ICE/DTLS did not connect"
+                          : "the data channel did not open";
+  g_autofree gchar *why
+      = g_strdup_printf ("the call was not set up within %u s (%s)",
+                         config_.setup_timeout_ms / 1000, stage);
+  fail (why);
 }
 
 void
@@ -776,18 +884,16 @@ PeerSession::fail (const std::string &why)
   delegate_->session_failed (*this, why);
 }
 
-/* webrtcbin's streaming thread: a remote track arrived. */
+/* Hub thread: a remote track arrived; @pad (webrtcbin's) is blocked until
+ * this returns. */
 void
-PeerSession::on_pad_added (GstPad *pad)
+PeerSession::add_track (GstPad *pad, GstCaps *caps)
 {
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  if (!caps)
-    caps = gst_pad_query_caps (pad, nullptr);
-  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  const GstStructure *s
+      = caps && !gst_caps_is_empty (caps) ? gst_caps_get_structure (caps, 0)
+                                          : nullptr;
   const RtpCodec *codec
-      = find_codec (gst_structure_get_string (s, "encoding-name"));
+      = find_codec (s ? gst_structure_get_string (s, "encoding-name") : nullptr);
 
   GstElement *track_bin = gst_bin_new (nullptr);
   std::vector<GstElement *> chain;
@@ -820,13 +926,15 @@ PeerSession::on_pad_added (GstPad *pad)
     for (GstElement *e : chain)
       gst_object_unref (gst_object_ref_sink (e));
     gst_object_unref (gst_object_ref_sink (track_bin));
-    /* Swallow it so that webrtcbin does not stop on not-linked. */
+    /* Swallow it so that webrtcbin does not stop on not-linked; it goes
+     * with the call. */
     GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
     g_object_set (sink, "async", FALSE, "sync", FALSE, nullptr);
     gst_bin_add (bin_, sink);
     gst_element_sync_state_with_parent (sink);
     g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
     gst_pad_link (pad, sink_pad);
+    tracks_.push_back (std::make_unique<Track> (Track{sink, nullptr}));
     if (config_.receive)
       GST_ELEMENT_WARNING (bin_, STREAM, CODEC_NOT_FOUND,
                            ("Cannot receive %s from %s",
@@ -859,15 +967,12 @@ PeerSession::on_pad_added (GstPad *pad)
       = gst_element_get_static_pad (track_bin, "sink");
   gst_pad_link (pad, track_sink);
 
-  std::string name;
-  {
-    std::lock_guard<std::mutex> lock (tracks_lock_);
-    guint &n = next_track_[g_str_equal (codec->media, "video") ? 0 : 1];
-    name = config_.stable_pad_names
-               ? std::string (codec->media) + "_" + std::to_string (n++)
-               : std::string (codec->media) + "_" + config_.connection_id + "_"
-                     + std::to_string (n++);
-  }
+  guint &n = next_track_[g_str_equal (codec->media, "video") ? 0 : 1];
+  std::string name
+      = config_.stable_pad_names
+            ? std::string (codec->media) + "_" + std::to_string (n++)
+            : std::string (codec->media) + "_" + config_.connection_id + "_"
+                  + std::to_string (n++);
   g_autoptr (GstPad) track_src = gst_element_get_static_pad (track_bin, "src");
   if (g_str_equal (codec->media, "video"))
     gst_pad_add_probe (
@@ -893,14 +998,7 @@ PeerSession::on_pad_added (GstPad *pad)
       },
       gst_object_ref (ghost), gst_object_unref);
   gst_pad_set_active (ghost, TRUE);
-  {
-    std::lock_guard<std::mutex> lock (tracks_lock_);
-    if (stopped_) {
-      gst_object_unref (gst_object_ref_sink (ghost));
-      return;
-    }
-    tracks_.push_back (std::make_unique<Track> (Track{track_bin, ghost}));
-  }
+  tracks_.push_back (std::make_unique<Track> (Track{track_bin, ghost}));
   gst_element_add_pad (GST_ELEMENT (bin_), ghost);
   GST_INFO ("peer %s: new %s track on %s", config_.connection_id.c_str (),
             codec->encoding, name.c_str ());
@@ -1011,9 +1109,19 @@ PeerSession::stop ()
 {
   if (stopped_)
     return;
-  {
-    std::lock_guard<std::mutex> lock (tracks_lock_);
-    stopped_ = true;
+  stopped_ = true;
+  if (setup_timer_) {
+    g_source_destroy (setup_timer_);
+    g_source_unref (setup_timer_);
+    setup_timer_ = nullptr;
+  }
+  if (!outbox_.empty ()) {
+    GST_ELEMENT_WARNING (bin_, RESOURCE, WRITE,
+                         ("%u chat message(s) to %s were not sent: the call "
+                          "ended before its data channel opened",
+                          (guint)outbox_.size (), config_.username.c_str ()),
+                         ("connection %s", config_.connection_id.c_str ()));
+    outbox_.clear ();
   }
   /* 1. Off the shared tees first: a released tee pad is skipped, while a
    * flushing branch would stop the tee for every peer. */
@@ -1023,8 +1131,6 @@ PeerSession::stop ()
   }
   /* 2. Stop the webrtcbin: nothing more comes out of it. */
   if (webrtc_) {
-    g_signal_handlers_disconnect_by_func (
-        webrtc_, (gpointer)PeerSession::on_element_added, this);
     gst_element_set_locked_state (webrtc_, TRUE);
     gst_element_set_state (webrtc_, GST_STATE_NULL);
   }
@@ -1033,15 +1139,13 @@ PeerSession::stop ()
     channel_ = nullptr;
   }
   /* 3. EOS down every src pad of this peer, then remove them. */
-  std::vector<std::unique_ptr<Track>> tracks;
-  {
-    std::lock_guard<std::mutex> lock (tracks_lock_);
-    tracks.swap (tracks_);
-  }
+  auto tracks = std::move (tracks_);
+  tracks_.clear ();
   for (auto &t : tracks) {
     g_autoptr (GstPad) sink = gst_element_get_static_pad (t->bin, "sink");
     gst_pad_send_event (sink, gst_event_new_eos ());
-    gst_element_remove_pad (GST_ELEMENT (bin_), t->ghost);
+    if (t->ghost)
+      gst_element_remove_pad (GST_ELEMENT (bin_), t->ghost);
     gst_element_set_locked_state (t->bin, TRUE);
     gst_element_set_state (t->bin, GST_STATE_NULL);
     gst_bin_remove (bin_, t->bin);

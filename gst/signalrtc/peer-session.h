@@ -12,7 +12,7 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,20 +24,31 @@ class SendInput;
  * the per-peer payloader branches hung on the shared inputs' tees, and the
  * depayload/decode chains behind the src pads of that peer.
  *
- * Threads: every public method runs on the hub thread (the bin's hub
- * GMainContext). webrtcbin calls back on its own threads; those callbacks
- * hold a weak_ptr and hop to the hub context before touching the session,
- * except pad-added, which builds the receive chain where it is (the tracks
- * list is guarded by tracks_lock_). */
+ * Threads and ownership:
+ * - The bin's hub thread (its hub GMainContext) owns the session: every
+ *   public method runs there, and so does everything that adds or removes
+ *   elements and pads of this call (branches, tracks, the webrtcbin).
+ * - webrtcbin calls back on its own threads (signals, promises, pad-added).
+ *   Those callbacks touch nothing of the session: they hold a weak_ptr and
+ *   hop to the hub thread (Delegate::run_on_hub) with what they need, held
+ *   by references that free it if the hop never runs (the session or the
+ *   hub thread is gone). A new src pad is blocked where it appears and
+ *   linked on the hub thread, so a call that stops meanwhile never gains a
+ *   track. The one exception is the element-added handler, which only sets
+ *   a property on the new element from an atomic.
+ * - The bin holds the only strong reference; stop () (hub thread) releases
+ *   the webrtcbin after it is in NULL, so no webrtcbin thread runs then. */
 class PeerSession : public std::enable_shared_from_this<PeerSession>
 {
  public:
-  /* The bin's side: all called on the hub thread. */
+  /* The bin's side: all called on the hub thread, but run_on_hub. */
   class Delegate
   {
    public:
     virtual ~Delegate () = default;
-    virtual GMainContext *hub_context () = 0;
+    /* Any thread: runs @fn on the hub thread later. FALSE when the hub
+     * thread is gone: @fn is destroyed unrun. */
+    virtual bool run_on_hub (std::function<void ()> fn) = 0;
     virtual void send_signal (const std::string &connection_id,
                               const PeerSignal &signal)
         = 0;
@@ -51,7 +62,7 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
         = 0;
     /* A stats sample (see request_stats ()). */
     virtual void peer_stats (PeerSession &session, GstStructure *stats) = 0;
-    /* A src pad for this peer appeared (any thread). */
+    /* A src pad for this peer appeared. */
     virtual void track_added (PeerSession &session, GstPad *pad,
                               const std::string &kind)
         = 0;
@@ -73,6 +84,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
     /* Addresses ICE gathers host candidates on; empty: libnice's own
      * choice (every interface that is up but loopback). */
     std::vector<std::string> local_addresses;
+    /* Give up on a call not connected (transport up, data channel open)
+     * this long after start (0: never). */
+    guint setup_timeout_ms = 30000;
   };
 
   static std::shared_ptr<PeerSession> create (GstBin *bin, Delegate *delegate,
@@ -85,7 +99,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   bool start (GError **error);
   /* A signal from the remote peer. */
   void handle_signal (const PeerSignal &signal);
-  /* Chat over the data channel; FALSE when it is not open. */
+  /* Chat over the data channel. While the call is being set up the text
+   * waits until the channel opens. FALSE when the call has ended or its
+   * channel has closed. */
   bool send_message (const std::string &text);
   /* Asks webrtcbin for its statistics; the delegate gets a
    * signalrtc-peer-stats structure: bitrate-sent, bitrate-received (bit/s
@@ -97,6 +113,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void stop ();
 
   const std::string &connection_id () const { return config_.connection_id; }
+  /* The remote user has a new hub connection id (the hub restarted): the
+   * call goes on, signals now go to @id, and the src pads say so. */
+  void set_connection_id (const std::string &id);
   const std::string &username () const { return config_.username; }
   bool initiator () const { return config_.initiator; }
   bool connected () const { return connected_; }
@@ -124,7 +143,10 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void send_local_candidate (guint mline, const std::string &candidate);
   void fail (const std::string &why);
   void maybe_connected ();
-  void on_pad_added (GstPad *pad);
+  void add_track (GstPad *pad, GstCaps *caps);
+  void drop_track (GstPad *pad);
+  void flush_outbox ();
+  void setup_timed_out ();
 
   /* Runs @fn on the hub thread if the session still exists then. */
   template <typename Fn> void hop (Fn fn);
@@ -140,6 +162,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   std::vector<std::unique_ptr<Branch>> branches_;
   std::vector<std::string> remote_mids_;
   std::vector<PeerSignal> pending_candidates_;
+  /* Chat waiting for the data channel to open. */
+  std::vector<std::string> outbox_;
+  GSource *setup_timer_ = nullptr;
   bool remote_set_ = false;
   bool connected_ = false; /* transport up and data channel open */
   bool transport_connected_ = false;
@@ -150,9 +175,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   gint64 stats_time_us_ = 0;
   guint64 bytes_sent_ = 0, bytes_received_ = 0;
 
-  std::mutex tracks_lock_; /* guards tracks_ and next_track_ */
   std::vector<std::unique_ptr<Track>> tracks_;
   guint next_track_[2] = {0, 0}; /* video, audio */
+  /* Streaming threads count, the hub thread reads. */
   std::atomic<guint64> frames_received_{0};
 };
 

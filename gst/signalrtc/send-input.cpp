@@ -136,14 +136,20 @@ SendInput::SendInput (GstBin *bin, const std::string &pad_name,
 
 SendInput::~SendInput ()
 {
-  gst_element_set_locked_state (queue_, TRUE);
-  gst_element_set_state (queue_, GST_STATE_NULL);
-  gst_bin_remove (bin_, queue_);
-  gst_object_unref (queue_);
-  gst_element_set_locked_state (tee_, TRUE);
-  gst_element_set_state (tee_, GST_STATE_NULL);
-  gst_bin_remove (bin_, tee_);
-  gst_object_unref (tee_);
+  g_mutex_lock (&lock_);
+  std::vector<GstElement *> elements = std::move (chain_);
+  g_mutex_unlock (&lock_);
+  elements.insert (elements.begin (), queue_);
+  elements.push_back (tee_);
+  /* Each is ours (a reference), and still in the bin unless the bin is
+   * being disposed, which takes its children out first. */
+  for (GstElement *e : elements) {
+    gst_element_set_locked_state (e, TRUE);
+    gst_element_set_state (e, GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (e) == GST_OBJECT (bin_))
+      gst_bin_remove (bin_, e);
+    gst_object_unref (e);
+  }
   g_mutex_clear (&lock_);
 }
 
@@ -248,6 +254,10 @@ SendInput::build_chain (GstCaps *caps)
     }
   }
 
+  g_mutex_lock (&lock_);
+  for (GstElement *e : chain)
+    chain_.push_back ((GstElement *)gst_object_ref_sink (e));
+  g_mutex_unlock (&lock_);
   GstElement *previous = queue_;
   for (GstElement *e : chain) {
     gst_bin_add (bin_, e);

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace signalrtc {
 
@@ -68,7 +69,10 @@ class SendInput
   GstPad *ghost_ = nullptr;
   GstElement *queue_ = nullptr;
   GstElement *tee_ = nullptr;
-  GMutex lock_; /* guards the two below */
+  /* Between queue_ and tee_, built once on the streaming thread (the first
+   * caps), removed with the input. lock_. */
+  std::vector<GstElement *> chain_;
+  GMutex lock_; /* guards chain_ and the two below */
   KeyFramePolicy key_frames_;
   bool eos_ = false;
   std::function<void ()> on_eos_;

@@ -364,7 +364,8 @@ Recorder::on_element_message (const GstStructure *s)
       g_printerr ("signalrtc-record: call with %s\n", user);
     g_autofree gchar *notice = g_strdup_printf (
         "This call is being recorded by %s.", options_.username.c_str ());
-    g_signal_emit_by_name (bin_, "send-message", id, notice);
+    gboolean sent = FALSE;
+    g_signal_emit_by_name (bin_, "send-message", id, notice, &sent);
   } else if (g_str_equal (name, "signalrtc-peer-disconnected")) {
     const char *reason = gst_structure_get_string (s, "reason");
     if (id)

@@ -195,6 +195,8 @@ GST_START_TEST (test_chat_signals)
   fail_unless_equals_int (query.n_params, 2);
   fail_unless (query.param_types[0] == G_TYPE_STRING);
   fail_unless (query.param_types[1] == G_TYPE_STRING);
+  fail_unless (query.return_type == G_TYPE_BOOLEAN,
+               "send-message does not say whether the text went out");
 
   id = g_signal_lookup ("message-received", type);
   fail_unless (id != 0, "no 'message-received' signal");
@@ -204,8 +206,10 @@ GST_START_TEST (test_chat_signals)
     fail_unless (query.param_types[i] == G_TYPE_STRING,
                  "message-received argument %u is not a string", i);
 
-  /* Sending with nobody to send to is harmless. */
-  g_signal_emit_by_name (bin, "send-message", "", "nobody hears this");
+  /* Sending with nobody to send to is harmless, and says so. */
+  gboolean sent = TRUE;
+  g_signal_emit_by_name (bin, "send-message", "", "nobody hears this", &sent);
+  fail_if (sent, "a message to nobody was taken");
   gst_object_unref (bin);
 }
 GST_END_TEST;

@@ -359,10 +359,17 @@ class Peer
     return s != nullptr && value == s;
   }
 
+  /* A sync handler that drops a message owns it (GstBusSyncHandler). */
   static GstBusSyncReply on_bus (GstBus *bus, GstMessage *message,
                                  gpointer data)
   {
-    auto *self = static_cast<Peer *> (data);
+    record (static_cast<Peer *> (data), message);
+    gst_message_unref (message);
+    return GST_BUS_DROP;
+  }
+
+  static void record (Peer *self, GstMessage *message)
+  {
     BusRecord record;
     record.type = GST_MESSAGE_TYPE (message);
     record.time_us = now_us ();
@@ -376,7 +383,7 @@ class Peer
       const GstStructure *s = gst_message_get_structure (message);
       if (s == nullptr
           || !g_str_has_prefix (gst_structure_get_name (s), "signalrtc-"))
-        return GST_BUS_DROP;
+        return;
       record.name = gst_structure_get_name (s);
       record.structure = gst_structure_copy (s);
       if (self->hook_)
@@ -411,13 +418,13 @@ class Peer
     }
     case GST_MESSAGE_EOS:
       self->eos_ = true;
-      return GST_BUS_DROP;
+      return;
     default:
-      return GST_BUS_DROP;
+      return;
     }
     std::lock_guard<std::mutex> lock (self->lock_);
     self->bus_.push_back (std::move (record));
-    return GST_BUS_DROP;
+    return;
   }
 
   static GstPadProbeReturn on_data (GstPad *pad, GstPadProbeInfo *info,
@@ -884,6 +891,8 @@ class Elements : public ::testing::Test
       list += type + " x" + std::to_string (n) + " ";
     report ("objects_left", left.size ());
     EXPECT_TRUE (left.empty ()) << "still alive after the test: " << list;
+    if (!left.empty ())
+      g_signal_emit_by_name (leaks_, "log-live-objects");
   }
 
   bool start_hub (guint port = 0)
@@ -989,6 +998,12 @@ class Elements : public ::testing::Test
    * @encoder (and no vp8enc) in the sender's bin. */
   void video_codec_call (const std::string &codec, const char *encoder,
                          const char *depayloader);
+
+  /* Already-encoded input (@encode: a gst-launch fragment whose encoder,
+   * an @encoder named "outside", is in front of the bin) goes through the
+   * bin without an encoder; the viewer decodes it through @depayloader. */
+  void passthrough_call (const std::string &encode, const std::string &extra,
+                         const char *encoder, const char *depayloader);
 
   TestContext ctx_;
   GstTracer *leaks_ = nullptr;
@@ -1934,37 +1949,63 @@ TEST_F (Elements, VideoCodecVP9)
   video_codec_call ("vp9", "vp9enc", "rtpvp9depay");
 }
 
-/* Already-encoded VP8 goes through the bin without an encoder. */
-TEST_F (Elements, PassthroughEncodedInput)
+/* Already-encoded input (@encode, a gst-launch fragment ending in the
+ * encoder named "outside") goes through the bin without an encoder, and
+ * the viewer decodes it through @depayloader. */
+
+void
+Elements::passthrough_call (const std::string &encode, const std::string &extra,
+                            const char *encoder, const char *depayloader)
 {
   ASSERT_TRUE (start_hub ());
   Peer &cam = add_peer ("cam",
                         "videotestsrc is-live=true pattern=ball ! "
-                            + std::string (kVideoCaps)
-                            + " ! vp8enc name=outside deadline=1 ! "
-                              "signalrtcbin name=cam hub-url="
-                            + url () + " username=cam",
+                            + std::string (kVideoCaps) + " ! " + encode
+                            + " ! signalrtcbin name=cam hub-url=" + url ()
+                            + " username=cam " + extra,
                         "cam");
   ASSERT_TRUE (cam.valid () && cam.play ());
   ASSERT_TRUE (wait_hub_connected (cam));
   Peer &viewer = add_receiver ("viewer", url (), "call=cam");
   ASSERT_TRUE (viewer.valid () && viewer.play ());
 
-  bool ok = wait_until ([&] { return viewer.video_frames () >= 60; }, 10000);
-  report ("passthrough_frames", viewer.video_frames ());
+  bool ok = wait_until ([&] { return viewer.video_frames () >= 60; }, 20000);
+  report (std::string (encoder) + "_passthrough_frames",
+          viewer.video_frames ());
   EXPECT_TRUE (ok) << "the viewer decoded " << viewer.video_frames ()
-                   << " frames in 10 s (want 60)";
+                   << " frames in 20 s (want 60)";
 
-  /* The vp8enc before the bin is there, and nothing inside encodes. */
+  /* The encoder before the bin is there, and nothing inside encodes. */
   auto everything = elements_in (cam.pipeline ());
-  EXPECT_EQ (count_factory (everything, "vp8enc"), 1u)
+  EXPECT_EQ (count_factory (everything, encoder), 1u)
       << "the pipeline holds: " << describe (everything);
   auto inside = elements_in (cam.bin ());
   for (const auto &e : inside)
     EXPECT_FALSE (is_media_codec (e, "Encoder"))
         << "an encoder in the bin: " << e.name << " (" << e.factory << ", "
         << e.klass << ")";
+  auto received = elements_in (viewer.bin ());
+  EXPECT_GE (count_factory (received, depayloader), 1u)
+      << "the receiver's bin holds: " << describe (received);
   expect_no_errors ();
+}
+
+/* Already-encoded VP8 goes through the bin without an encoder. */
+TEST_F (Elements, PassthroughEncodedInput)
+{
+  passthrough_call ("vp8enc name=outside deadline=1", "", "vp8enc",
+                    "rtpvp8depay");
+}
+
+/* Already-encoded H.264 too: no x264enc in the bin, the viewer gets
+ * H.264. */
+TEST_F (Elements, PassthroughEncodedH264)
+{
+  passthrough_call ("x264enc name=outside tune=zerolatency "
+                    "speed-preset=ultrafast key-int-max=30 ! "
+                    "video/x-h264,profile=constrained-baseline,"
+                    "stream-format=byte-stream",
+                    "video-codec=h264", "x264enc", "rtph264depay");
 }
 
 /* decode=false: the src pads carry VP8 and Opus as sent. */

@@ -2,7 +2,7 @@
 // with --call, ends a recording at --max-duration while the call goes on,
 // reports a full disk and keeps serving, and refuses bad options.
 
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
+import { test } from '../lib/node-test.js';
 import { messageLine, startProcess } from './lib/bot.js';
 import { decodeFrames, discover, startRecorder } from './lib/recording.js';
 import { startPatternBot, waitOnHub } from './lib/scenario.js';
@@ -68,7 +69,7 @@ test('--max-duration ends the recording; the call and the recorder go on', async
 
 // The output directory is a 200 kB tmpfs, seen only by the recorder (a mount
 // namespace of its own): the test pattern fills it in a few seconds.
-test('a full disk is reported, and the recorder serves the next call', async (t) => {
+test('a full disk is reported, and the recorder serves the next call', { part: 'full-disk' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'signalrtc-full-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const unshare = ['unshare', '--mount', '--propagation', 'private'];

@@ -425,17 +425,32 @@ describe('hostile input', () => {
       }
     });
 
-    test('CORS: an unlisted origin gets no Access-Control-Allow-Origin', async () => {
-      for (const method of ['POST', 'OPTIONS']) {
-        const res = await request(`${hub.url}/negotiate?negotiateVersion=1`, {
-          method,
-          headers: {
-            Origin: 'http://evil.signalrtc.test',
-            'Access-Control-Request-Method': 'POST',
-          },
-        });
-        assert.equal(res.headers['access-control-allow-origin'], undefined, `${method}: no ACAO`);
-        assert.equal(res.headers['access-control-allow-credentials'], undefined, `${method}: no ACAC`);
+    test('CORS: an unlisted origin is refused with 403 and no Access-Control-Allow-Origin', async () => {
+      // README: "requests from origins not in the list are refused with 403":
+      // negotiate (its POST, the preflight, any other method) and the hub's
+      // WebSocket, with and without a negotiated id.
+      const evil = 'http://evil.signalrtc.test';
+      const upgrade = {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      };
+      const negotiated = JSON.parse((await request(`${hub.url}/negotiate?negotiateVersion=1`,
+        { method: 'POST' })).body).connectionToken;
+      const cases = [
+        ['POST', `${hub.url}/negotiate?negotiateVersion=1`, {}],
+        ['OPTIONS', `${hub.url}/negotiate?negotiateVersion=1`, { 'Access-Control-Request-Method': 'POST' }],
+        ['GET', `${hub.url}/negotiate?negotiateVersion=1`, {}],
+        ['GET', hub.url, upgrade],
+        ['GET', `${hub.url}?id=${negotiated}`, upgrade],
+      ];
+      for (const [method, url, headers] of cases) {
+        const what = `${method} ${new URL(url).pathname}${headers.Upgrade ? ' (WebSocket)' : ''}`;
+        const res = await request(url, { method, headers: { Origin: evil, ...headers } });
+        assert.equal(res.status, 403, `${what}: status`);
+        assert.equal(res.headers['access-control-allow-origin'], undefined, `${what}: no ACAO`);
+        assert.equal(res.headers['access-control-allow-credentials'], undefined, `${what}: no ACAC`);
       }
     });
   });

@@ -9,6 +9,7 @@ import { logError, logInfo } from './log';
 import { hasTrack, openLocalMedia, setMuted } from './media';
 import { decodeSignal, encodeSignal, isOffer, type SignalData, type UserInfo } from './protocol';
 import { emptyMarks, type CallSummary, type Marks, type TestHookSource } from './testhook';
+import type { Timers } from './timers';
 import { CallTile, IncomingPrompt, UserListView, bindMuteToggle, byId, play, showNotice } from './ui';
 
 /** How long an ended call's tile stays (with data-state="ended"). */
@@ -53,6 +54,7 @@ export class App implements TestHookSource {
   constructor(
     private readonly config: AppConfig,
     private iceServers: RTCIceServer[],
+    private readonly timers: Timers,
   ) {
     this.userList = new UserListView(
       byId('users', HTMLUListElement),
@@ -248,7 +250,7 @@ export class App implements TestHookSource {
       // A new offer means the caller started over (a new peer): the signals
       // of its previous attempt are useless now.
       call.signals = [signal];
-      window.clearTimeout(call.expiry);
+      this.timers.clearTimeout(call.expiry);
       call.expiry = this.expireIncomingLater(call);
     } else {
       call.signals.push(signal);
@@ -257,7 +259,7 @@ export class App implements TestHookSource {
 
   /** The caller stops waiting after the answer timeout, and so do we. */
   private expireIncomingLater(call: IncomingCall): number {
-    return window.setTimeout(() => {
+    return this.timers.setTimeout(() => {
       if (!this.dropIncoming(call.caller.connectionId)) return;
       logInfo('missed-call', call.caller.userName);
       showNotice(`Missed call from ${call.caller.userName}`);
@@ -275,7 +277,7 @@ export class App implements TestHookSource {
     const index = this.incoming.findIndex((c) => c.caller.connectionId === connectionId);
     if (index < 0) return false;
     const [call] = this.incoming.splice(index, 1);
-    if (call) window.clearTimeout(call.expiry);
+    if (call) this.timers.clearTimeout(call.expiry);
     if (index === 0) this.showPrompt();
     return true;
   }
@@ -331,6 +333,7 @@ export class App implements TestHookSource {
         localStream: this.localStream,
         iceServers: this.iceServers,
         connectTimeoutMs: this.config.answerTimeoutMs,
+        timers: this.timers,
         events: this.callEvents(),
       });
     } catch (err) {
@@ -403,7 +406,7 @@ export class App implements TestHookSource {
     const notice = endNotice(call.remote.userName, reason, detail);
     if (notice) showNotice(notice, reason === 'failed' ? 'danger' : 'info');
     if (reason === 'superseded') this.removeTile(call);
-    else window.setTimeout(() => this.removeTile(call), ENDED_TILE_MS);
+    else this.timers.setTimeout(() => this.removeTile(call), ENDED_TILE_MS);
   }
 
   private removeTile(call: Call): void {

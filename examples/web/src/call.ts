@@ -3,6 +3,7 @@
 import SimplePeer from 'simple-peer/simplepeer.min.js';
 import { errorMessage, logError, logInfo } from './log';
 import type { SignalData, UserInfo } from './protocol';
+import type { Timers } from './timers';
 
 /**
  * calling: our offer is out, the callee has not answered yet.
@@ -38,6 +39,7 @@ export interface CallOptions {
   iceServers: RTCIceServer[];
   /** How long the call may take to reach 'connected'. */
   connectTimeoutMs: number;
+  timers: Timers;
   events: CallEvents;
 }
 
@@ -62,6 +64,7 @@ export class Call {
   private currentState: CallState;
   private readonly peer: SimplePeer.Instance;
   private readonly events: CallEvents;
+  private readonly timers: Timers;
   private timer: number | undefined;
   private lastError: Error | null = null;
   private orphanTracks: MediaStream | null = null;
@@ -71,6 +74,7 @@ export class Call {
     this.remote = options.remote;
     this.initiator = options.initiator;
     this.events = options.events;
+    this.timers = options.timers;
     this.currentState = options.initiator ? 'calling' : 'connecting';
     this.peer = new SimplePeer({
       initiator: options.initiator,
@@ -82,7 +86,7 @@ export class Call {
       offerOptions: { offerToReceiveAudio: true, offerToReceiveVideo: true },
     });
     this.listen();
-    this.timer = window.setTimeout(() => this.onTimeout(), options.connectTimeoutMs);
+    this.timer = this.timers.setTimeout(() => this.onTimeout(), options.connectTimeoutMs);
   }
 
   get state(): CallState {
@@ -157,7 +161,7 @@ export class Call {
       if (this.currentState !== 'ended') this.events.signal(this, data);
     });
     peer.on('connect', () => {
-      window.clearTimeout(this.timer);
+      this.timers.clearTimeout(this.timer);
       this.setState('connected');
     });
     peer.on('stream', (stream: MediaStream) => this.events.remoteStream(this, stream));
@@ -199,7 +203,7 @@ export class Call {
   }
 
   private finish(reason: EndReason, detail: string): void {
-    window.clearTimeout(this.timer);
+    this.timers.clearTimeout(this.timer);
     this.setState('ended');
     logInfo('call-ended', `${this.describe()} ${reason}${detail ? `: ${detail}` : ''}`);
     this.events.ended(this, reason, detail);

@@ -8,11 +8,12 @@ import { App } from './app';
 import { loadSavedIceServers, parseIceServers, readConfig, saveIceServers } from './config';
 import { errorMessage, logError } from './log';
 import { installTestHook } from './testhook';
+import { windowTimers } from './timers';
 import { byId, showNotice } from './ui';
 
 const config = readConfig();
 const initialIceServers = config.iceFromUrl ?? loadSavedIceServers();
-const app = new App(config, initialIceServers);
+const app = new App(config, initialIceServers, window.signalrtcTimers ?? windowTimers);
 let joining = false;
 
 function setUpJoinForm(): void {

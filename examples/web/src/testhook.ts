@@ -1,10 +1,14 @@
 // `window.signalrtcApp`: what the project's browser tests (and a curious
 // developer at the console) can ask the running app. See README.md.
+// `window.signalrtcTimers`, when a page has it before the app starts: the
+// timers the app uses instead of the browser's (the unit tests' hand-moved
+// clock).
 
 import type SimplePeer from 'simple-peer/simplepeer.min.js';
 import type { CallState } from './call';
 import { eventLog } from './log';
 import { inboundStats, outboundStats, type InboundStats, type OutboundStats } from './stats';
+import type { Timers } from './timers';
 
 /** Timing marks in performance.now() milliseconds, keyed by remote connection id. */
 export interface Marks {
@@ -50,6 +54,7 @@ export interface SignalrtcTestHook extends TestHookSource {
 declare global {
   interface Window {
     signalrtcApp?: SignalrtcTestHook;
+    signalrtcTimers?: Timers;
   }
 }
 

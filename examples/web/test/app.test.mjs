@@ -12,6 +12,7 @@ import { afterEach, before, describe, test } from 'node:test';
 import vm from 'node:vm';
 import { distDir, openPage, sleep, waitFor } from './fake-browser.mjs';
 import { FakeHub } from './fake-hub.mjs';
+import { ManualTimers } from './manual-timers.mjs';
 
 const BASE = 'http://example.test/app/';
 
@@ -129,7 +130,8 @@ describe('signalrtc web client (built bundle, fake browser)', () => {
 
   test('call, accept, chat both ways, hang up', async () => {
     hub = new FakeHub();
-    const alice = await join('alice');
+    const timers = new ManualTimers();
+    const alice = await join('alice', '', { timers });
     const bob = await join('bob', '&client=aspnet');
     await waitFor(() => userEntry(alice, 'bob'), 'alice lists bob');
     const aliceId = hub.idOf('alice');
@@ -191,8 +193,10 @@ describe('signalrtc web client (built bundle, fake browser)', () => {
     await waitFor(() => tile(alice, 'bob').dataset.state === 'ended', 'alice sees the hang-up');
     assert.ok(notices(alice).includes('bob hung up'), notices(alice).join('|'));
     assert.ok(notices(bob).includes('Call with alice ended'));
-    await sleep(3100);
-    assert.equal(tile(alice, 'bob'), null, 'ended tile removed after ~3 s');
+    timers.advance(2999);
+    assert.equal(tile(alice, 'bob')?.dataset.state, 'ended', 'the ended tile stays 3 s');
+    timers.advance(1);
+    assert.equal(tile(alice, 'bob'), null, 'ended tile removed after 3 s');
     assert.deepEqual(plain(alice.window.signalrtcApp.calls()), []);
     // Nothing but simple-peer signals went through SendSignal.
     for (const s of hub.invocations.filter((i) => i.target === 'SendSignal')) {
@@ -204,14 +208,18 @@ describe('signalrtc web client (built bundle, fake browser)', () => {
 
   test('decline, no answer, then a new offer rings again', async () => {
     hub = new FakeHub();
-    const alice = await join('alice', '&answerTimeout=0.3');
+    const timers = new ManualTimers();
+    const alice = await join('alice', '&answerTimeout=0.3', { timers });
     const bob = await join('bob');
     await waitFor(() => userEntry(alice, 'bob'), 'alice lists bob');
 
     await call(alice, bob, 'bob');
     bob.$('#decline').click();
     assert.equal(bob.$('#incoming').hidden, true);
-    await waitFor(() => tile(alice, 'bob')?.dataset.state === 'ended', 'the call times out');
+    timers.advance(299);
+    assert.equal(tile(alice, 'bob').dataset.state, 'calling');
+    timers.advance(1);
+    assert.equal(tile(alice, 'bob').dataset.state, 'ended', 'the call times out after 0.3 s');
     assert.ok(notices(alice).includes('No answer from bob'));
     assert.equal(tile(bob, 'alice'), null);
 
@@ -222,11 +230,15 @@ describe('signalrtc web client (built bundle, fake browser)', () => {
 
   test('an unanswered prompt goes away: missed call, or the caller leaves', async () => {
     hub = new FakeHub();
+    const timers = new ManualTimers();
     const alice = await join('alice');
-    const bob = await join('bob', '&answerTimeout=0.2');
+    const bob = await join('bob', '&answerTimeout=0.2', { timers });
     await waitFor(() => userEntry(alice, 'bob'), 'alice lists bob');
     await call(alice, bob, 'bob');
-    await waitFor(() => bob.$('#incoming').hidden, 'the prompt expires');
+    timers.advance(199);
+    assert.equal(bob.$('#incoming').hidden, false);
+    timers.advance(1);
+    assert.equal(bob.$('#incoming').hidden, true, 'the prompt expires after 0.2 s');
     assert.ok(notices(bob).includes('Missed call from alice'));
 
     tile(alice, 'bob').querySelector('button[data-action="hangup"]').click();

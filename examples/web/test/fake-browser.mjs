@@ -72,10 +72,11 @@ function makeMediaDevices(devices) {
 
 /**
  * Opens the built index.html at `url` against `hub` (a FakeHub), with the
- * given local devices. Returns { window, document, $, $$, consoleErrors,
- * logs, fetched, close }.
+ * given local devices, and `timers` for the app's own timers when given (a
+ * ManualTimers, manual-timers.mjs; else the page's real ones). Returns
+ * { window, document, $, $$, consoleErrors, logs, fetched, close }.
  */
-export async function openPage(url, hub, { devices = ['audio', 'video'] } = {}) {
+export async function openPage(url, hub, { devices = ['audio', 'video'], timers: appTimers } = {}) {
   const html = readFileSync(path.join(distDir, 'index.html'), 'utf8');
   const [root, head, body] = dom.parseHtml(html);
   const timers = makeTimers();
@@ -116,6 +117,7 @@ export async function openPage(url, hub, { devices = ['audio', 'video'] } = {}) 
     clearTimeout: timers.clearTimeout,
     setInterval: timers.setInterval,
     clearInterval: timers.clearInterval,
+    ...(appTimers ? { signalrtcTimers: appTimers } : {}),
     queueMicrotask,
     TextDecoder,
     TextEncoder,

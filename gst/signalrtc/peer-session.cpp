@@ -271,11 +271,14 @@ PeerSession::start (GError **error)
       G_CALLBACK (
           +[] (GstElement *, GstWebRTCDataChannel *channel, gpointer data) {
             if (auto self = static_cast<WeakSession *> (data)->lock ()) {
+              /* Watched here, at once: the peer may send the moment its
+               * side opens, before a hop would have connected us. */
+              self->watch_data_channel (channel);
               auto held = hold_object (
                   (GstWebRTCDataChannel *)gst_object_ref (channel));
               self->hop ([held] (PeerSession &s) {
                 if (!s.channel_ && !s.stopped_)
-                  s.watch_data_channel (held.get ());
+                  s.adopt_data_channel (held.get ());
               });
             }
           }),
@@ -498,6 +501,7 @@ PeerSession::create_data_channel ()
                          nullptr, &channel);
   if (channel) {
     watch_data_channel (channel);
+    adopt_data_channel (channel);
     gst_object_unref (channel);
   } else {
     GST_WARNING ("peer %s: could not create a data channel",
@@ -517,23 +521,11 @@ PeerSession::maybe_connected ()
   delegate_->session_connected (*this);
 }
 
+/* Hub thread: @channel is the call's chat. */
 void
-PeerSession::watch_data_channel (GstWebRTCDataChannel *channel)
+PeerSession::adopt_data_channel (GstWebRTCDataChannel *channel)
 {
   channel_ = (GstWebRTCDataChannel *)gst_object_ref (channel);
-  g_signal_connect_data (
-      channel, "on-open",
-      G_CALLBACK (+[] (GstWebRTCDataChannel *, gpointer data) {
-        if (auto self = static_cast<WeakSession *> (data)->lock ())
-          self->hop ([] (PeerSession &s) {
-            if (s.stopped_)
-              return;
-            s.channel_open_ = true;
-            s.flush_outbox ();
-            s.maybe_connected ();
-          });
-      }),
-      new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
   GstWebRTCDataChannelState state;
   g_object_get (channel, "ready-state", &state, nullptr);
   if (state == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN) {
@@ -541,6 +533,26 @@ PeerSession::watch_data_channel (GstWebRTCDataChannel *channel)
     flush_outbox ();
     maybe_connected ();
   }
+}
+
+/* Any thread: what @channel says reaches the hub thread. Touches nothing
+ * of the session. */
+void
+PeerSession::watch_data_channel (GstWebRTCDataChannel *channel)
+{
+  g_signal_connect_data (
+      channel, "on-open",
+      G_CALLBACK (+[] (GstWebRTCDataChannel *, gpointer data) {
+        if (auto self = static_cast<WeakSession *> (data)->lock ())
+          self->hop ([] (PeerSession &s) {
+            if (s.stopped_ || s.channel_open_ || !s.channel_)
+              return;
+            s.channel_open_ = true;
+            s.flush_outbox ();
+            s.maybe_connected ();
+          });
+      }),
+      new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
   g_signal_connect_data (
       channel, "on-message-string",
       G_CALLBACK (+[] (GstWebRTCDataChannel *, gchar *text, gpointer data) {

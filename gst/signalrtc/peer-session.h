@@ -135,6 +135,7 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void add_receive_transceiver (const char *media);
   void create_data_channel ();
   void watch_data_channel (GstWebRTCDataChannel *channel);
+  void adopt_data_channel (GstWebRTCDataChannel *channel);
   void create_offer ();
   void handle_description (const PeerSignal &signal);
   void on_remote_description_set (bool offer);

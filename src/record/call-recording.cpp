@@ -4,8 +4,6 @@
  */
 #include "call-recording.h"
 
-#include "protocol/json-value.h"
-
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
 
@@ -71,8 +69,6 @@ CallRecording::~CallRecording ()
     if (b && b->track)
       gst_object_unref (b->track);
   }
-  if (chat_)
-    fclose (chat_);
 }
 
 std::shared_ptr<CallRecording>
@@ -362,36 +358,6 @@ CallRecording::destroy ()
   gst_element_set_state (bin_, GST_STATE_NULL);
   gst_bin_remove (pipeline_, bin_);
   bin_ = nullptr;
-}
-
-void
-CallRecording::add_chat (const std::string &from, const std::string &text)
-{
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree gchar *when = g_date_time_format_iso8601 (now);
-  GstClockTime at = duration ();
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  add_string_member (builder, "time", when);
-  json_builder_set_member_name (builder, "offset");
-  json_builder_add_double_value (
-      builder, GST_CLOCK_TIME_IS_VALID (at) ? (double)at / GST_SECOND : 0.0);
-  add_string_member (builder, "from", from);
-  add_string_member (builder, "text", text);
-  json_builder_end_object (builder);
-  std::string line = builder_to_string (builder) + "\n";
-
-  std::lock_guard<std::mutex> lock (lock_);
-  if (!chat_) {
-    chat_ = g_fopen (config_.chat_path.c_str (), "a");
-    if (!chat_) {
-      g_printerr ("signalrtc-record: cannot write %s: %s\n",
-                  config_.chat_path.c_str (), g_strerror (errno));
-      return;
-    }
-  }
-  fputs (line.c_str (), chat_);
-  fflush (chat_);
 }
 
 GstClockTime

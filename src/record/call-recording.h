@@ -9,7 +9,6 @@
 #include <gst/gst.h>
 
 #include <atomic>
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -34,8 +33,9 @@ namespace signalrtc {
  * its duration is the call's.
  *
  * Threads: add_track() runs on the bin's streaming thread (pad-added),
- * add_chat() on its hub thread, the rest on the owner's main thread; the
- * fields below that more than one of them touches are under lock_. */
+ * duration() anywhere, the rest on the owner's main thread; the fields
+ * below that more than one of them touches are under lock_. (The call's
+ * chat is the owner's: see ChatLog.) */
 class CallRecording
 {
  public:
@@ -43,9 +43,8 @@ class CallRecording
   {
     std::string connection_id;
     std::string username;
-    /* The file to write, and the chat log beside it. */
+    /* The file to write. */
     std::string path;
-    std::string chat_path;
     RecordFormat format = RecordFormat::WebM;
     bool transcode = false;
   };
@@ -68,7 +67,6 @@ class CallRecording
   /* Stops the bin and takes it out of the pipeline. After on_done, or to
    * abandon a recording whose file failed. */
   void destroy ();
-  void add_chat (const std::string &from, const std::string &text);
 
   const Config &config () const { return config_; }
   GstElement *bin () const { return bin_; }
@@ -100,7 +98,6 @@ class CallRecording
   mutable std::mutex lock_;
   std::unique_ptr<Branch> video_, audio_;   /* lock_ */
   GstClockTime base_ = GST_CLOCK_TIME_NONE; /* lock_ */
-  FILE *chat_ = nullptr;                    /* lock_ */
 };
 
 }  // namespace signalrtc

@@ -4,6 +4,8 @@
  */
 #include "recorder.h"
 
+#include "chat-log.h"
+
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 
@@ -100,16 +102,36 @@ drop_source (GSource *&source)
 
 struct Recorder::Entry
 {
-  std::shared_ptr<CallRecording> rec;
-  GSource *track_wait = nullptr;
-  GSource *max_duration = nullptr;
-  bool reported = false;
-
+  explicit Entry (std::string connection_id, std::string username,
+                  std::string path, const std::string &chat_path)
+      : connection_id (std::move (connection_id)),
+        username (std::move (username)), path (std::move (path)),
+        chat (chat_path)
+  {}
   ~Entry ()
   {
     drop_source (track_wait);
     drop_source (max_duration);
   }
+
+  /* What happened to the call's media. */
+  enum class Media
+  {
+    None,      /* no track yet */
+    Recording, /* rec is writing the file */
+    Ended      /* the file is finished (or failed): nothing more */
+  };
+
+  std::string connection_id; /* lock_: a hub restart changes it */
+  const std::string username;
+  /* Chosen when the entry is made; the file exists from the first track. */
+  const std::string path;
+  ChatLog chat;
+  Media media = Media::None;           /* lock_ */
+  std::shared_ptr<CallRecording> rec;  /* lock_; set once */
+  /* Main thread. */
+  GSource *track_wait = nullptr;
+  GSource *max_duration = nullptr;
 };
 
 Recorder::Recorder (RecordOptions options) : options_ (std::move (options))
@@ -166,31 +188,53 @@ Recorder::build (GError **error)
 }
 
 std::string
-Recorder::unique_path (const std::string &basename, const char *ext)
+Recorder::unique_basename (const std::string &username)
 {
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  std::string base = recording_basename (username, now);
+  const char *ext = record_format_extension (options_.format);
   for (int n = 1;; n++) {
-    std::string name = basename;
+    std::string name = base;
     if (n > 1)
       name += "-" + std::to_string (n);
-    g_autofree gchar *path = g_build_filename (
-        options_.output_dir.c_str (), (name + "." + ext).c_str (), nullptr);
-    bool taken = g_file_test (path, G_FILE_TEST_EXISTS);
-    if (!taken) {
-      std::lock_guard<std::mutex> lock (lock_);
-      for (auto &[id, e] : recordings_)
-        taken |= e->rec->config ().path == path;
-    }
+    g_autofree gchar *stem
+        = g_build_filename (options_.output_dir.c_str (), name.c_str (),
+                            nullptr);
+    std::string path = std::string (stem) + "." + ext;
+    bool taken = g_file_test (path.c_str (), G_FILE_TEST_EXISTS)
+                 || g_file_test ((std::string (stem) + ".jsonl").c_str (),
+                                 G_FILE_TEST_EXISTS);
+    for (auto &[id, e] : calls_)
+      taken |= e->path == path;
+    for (auto &e : files_)
+      taken |= e->path == path;
     if (!taken)
-      return path;
+      return stem;
   }
+}
+
+std::shared_ptr<Recorder::Entry>
+Recorder::entry_for (const std::string &connection_id,
+                     const std::string &username)
+{
+  std::lock_guard<std::mutex> lock (lock_);
+  auto it = calls_.find (connection_id);
+  if (it != calls_.end ())
+    return it->second;
+  std::string stem = unique_basename (username);
+  auto e = std::make_shared<Entry> (
+      connection_id, username,
+      stem + "." + record_format_extension (options_.format), stem + ".jsonl");
+  calls_[connection_id] = e;
+  return e;
 }
 
 std::shared_ptr<Recorder::Entry>
 Recorder::find (const std::string &connection_id)
 {
   std::lock_guard<std::mutex> lock (lock_);
-  auto it = recordings_.find (connection_id);
-  return it == recordings_.end () ? nullptr : it->second;
+  auto it = calls_.find (connection_id);
+  return it == calls_.end () ? nullptr : it->second;
 }
 
 /* Streaming thread: a track of a call appeared. */
@@ -208,76 +252,64 @@ Recorder::on_pad_added (GstPad *pad)
   /* A call's audio and video tracks appear on two streaming threads at
    * once: one of them makes the recording. */
   std::lock_guard<std::mutex> serialize (pad_added_lock_);
-  std::shared_ptr<Entry> entry = find (id);
-  if (entry && entry->rec->finishing ()) {
-    /* The call's recording ended (--max-duration): nothing more of it. */
-    return;
+  std::shared_ptr<Entry> entry = entry_for (id, user ? user : "");
+  std::shared_ptr<CallRecording> rec;
+  {
+    std::lock_guard<std::mutex> lock (lock_);
+    if (entry->media == Entry::Media::Ended)
+      return; /* --max-duration, a failed file, or stopping */
+    rec = entry->rec;
   }
-  if (!entry) {
+  if (!rec) {
     if (stopping_)
       return;
-    g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-    std::string base = recording_basename (user ? user : "", now);
-    const char *ext = record_format_extension (options_.format);
     CallRecording::Config config;
     config.connection_id = id;
-    config.username = user ? user : "";
-    config.path = unique_path (base, ext);
-    config.chat_path
-        = config.path.substr (0, config.path.size () - strlen (ext) - 1)
-          + ".jsonl";
+    config.username = entry->username;
+    config.path = entry->path;
     config.format = options_.format;
     config.transcode = options_.transcode;
-    std::string conn = id;
+    std::weak_ptr<Entry> weak = entry;
     g_autoptr (GError) error = nullptr;
-    auto rec = CallRecording::create (
+    rec = CallRecording::create (
         GST_BIN (pipeline_), config,
-        [this, conn] (CallRecording &) {
-          on_main ([this, conn] { on_recording_done (conn); });
+        [this, weak] (CallRecording &) {
+          on_main ([this, weak] {
+            if (auto e = weak.lock ())
+              on_recording_done (e);
+          });
         },
         &error);
     if (!rec) {
-      g_printerr ("signalrtc-record: cannot record %s: %s\n", user,
-                  error->message);
+      g_printerr ("signalrtc-record: cannot record %s: %s\n",
+                  entry->username.c_str (), error->message);
+      std::lock_guard<std::mutex> lock (lock_);
+      entry->media = Entry::Media::Ended;
       return;
     }
-    entry = std::make_shared<Entry> ();
-    entry->rec = rec;
-    entry->track_wait = add_timeout (kTrackWaitMs, [this, conn] {
-      if (auto e = find (conn)) {
-        g_source_unref (e->track_wait);
-        e->track_wait = nullptr;
-        e->rec->close_missing_tracks ();
-      }
-    });
-    if (options_.max_duration)
-      entry->max_duration
-          = add_timeout (options_.max_duration * 1000, [this, conn] {
-              if (auto e = find (conn)) {
-                g_source_unref (e->max_duration);
-                e->max_duration = nullptr;
-                end_recording (conn, "--max-duration reached");
-              }
-            });
     {
       std::lock_guard<std::mutex> lock (lock_);
-      recordings_[id] = entry;
+      entry->rec = rec;
+      entry->media = Entry::Media::Recording;
+      files_.insert (entry);
     }
     std::string path = config.path, who = config.username;
-    on_main ([this, path, who] {
+    on_main ([this, weak, path, who] {
       if (!options_.quiet)
         g_printerr ("signalrtc-record: recording %s into %s\n", who.c_str (),
                     path.c_str ());
+      if (auto e = weak.lock ())
+        start_timers (e);
     });
   }
-  if (!entry->rec->add_track (pad, kind))
+  if (!rec->add_track (pad, kind))
     g_printerr ("signalrtc-record: not recording a second %s track of %s\n",
                 kind, user);
-  if (entry->rec->tracks () == 2) {
+  if (rec->tracks () == 2) {
     /* Both kinds are there: the muxer can start now. */
-    std::string conn = id;
-    on_main ([this, conn] {
-      if (auto e = find (conn)) {
+    std::weak_ptr<Entry> weak = entry;
+    on_main ([weak] {
+      if (auto e = weak.lock ()) {
         drop_source (e->track_wait);
         e->rec->close_missing_tracks ();
       }
@@ -285,48 +317,114 @@ Recorder::on_pad_added (GstPad *pad)
   }
 }
 
-/* Hub thread. */
+/* Main thread, once a recording is made. */
+void
+Recorder::start_timers (const std::shared_ptr<Entry> &e)
+{
+  std::weak_ptr<Entry> weak = e;
+  if (e->rec->finishing ())
+    return;
+  if (e->rec->tracks () < 2) {
+    e->track_wait = add_timeout (kTrackWaitMs, [weak] {
+      if (auto e = weak.lock ()) {
+        g_source_unref (e->track_wait);
+        e->track_wait = nullptr;
+        e->rec->close_missing_tracks ();
+      }
+    });
+  }
+  if (options_.max_duration)
+    e->max_duration
+        = add_timeout (options_.max_duration * 1000, [this, weak] {
+            if (auto e = weak.lock ()) {
+              g_source_unref (e->max_duration);
+              e->max_duration = nullptr;
+              end_recording (e, "--max-duration reached");
+            }
+          });
+}
+
+/* Hub thread. The entry may be new: chat can come before any media. */
 void
 Recorder::on_message_received (const char *connection_id, const char *username,
                                const char *text)
 {
-  if (auto e = find (connection_id))
-    e->rec->add_chat (username ? username : "", text ? text : "");
+  if (!connection_id)
+    return;
+  auto e = entry_for (connection_id, username ? username : "");
+  GstClockTime offset = 0;
+  {
+    std::lock_guard<std::mutex> lock (lock_);
+    if (e->media == Entry::Media::Ended)
+      return; /* the call goes on unrecorded */
+    if (e->rec)
+      offset = e->rec->duration ();
+  }
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GError) error = nullptr;
+  if (!e->chat.add (now, offset, username ? username : "", text ? text : "",
+                    &error))
+    g_printerr ("signalrtc-record: %s\n", error->message);
 }
 
+/* Main thread (or a signal's): EOS into the recording's file. */
 void
-Recorder::end_recording (const std::string &connection_id, const char *why)
+Recorder::end_recording (const std::shared_ptr<Entry> &e, const char *why)
 {
-  auto e = find (connection_id);
-  if (!e || e->rec->finishing ())
+  std::shared_ptr<CallRecording> rec;
+  {
+    std::lock_guard<std::mutex> lock (lock_);
+    rec = e->rec;
+    if (e->media != Entry::Media::Recording || !rec) {
+      /* No media yet: none will be recorded. */
+      e->media = Entry::Media::Ended;
+      return;
+    }
+  }
+  if (rec->finishing ())
     return;
   if (!options_.quiet)
-    g_printerr ("signalrtc-record: finishing %s: %s\n",
-                e->rec->config ().path.c_str (), why);
+    g_printerr ("signalrtc-record: finishing %s: %s\n", e->path.c_str (), why);
   drop_source (e->track_wait);
   drop_source (e->max_duration);
-  e->rec->finish ();
+  rec->finish ();
+}
+
+/* Main thread: the call is over (it is no longer in calls_). */
+void
+Recorder::on_call_ended (const std::shared_ptr<Entry> &e, const std::string &why)
+{
+  bool had_media;
+  {
+    std::lock_guard<std::mutex> lock (lock_);
+    had_media = e->rec != nullptr;
+  }
+  end_recording (e, why.c_str ());
+  guint lines = e->chat.lines ();
+  if (!had_media && lines && !options_.quiet)
+    g_printerr ("signalrtc-record: no media from %s; %u chat message%s in "
+                "%s\n",
+                e->username.c_str (), lines, lines == 1 ? "" : "s",
+                e->chat.path ().c_str ());
 }
 
 /* Main thread: EOS reached the file. */
 void
-Recorder::on_recording_done (const std::string &connection_id)
+Recorder::on_recording_done (const std::shared_ptr<Entry> &e)
 {
-  std::shared_ptr<Entry> e;
+  std::shared_ptr<CallRecording> rec;
   {
     std::lock_guard<std::mutex> lock (lock_);
-    auto it = recordings_.find (connection_id);
-    if (it == recordings_.end ())
+    if (!files_.erase (e))
       return;
-    e = it->second;
-    recordings_.erase (it);
+    e->media = Entry::Media::Ended;
+    rec = e->rec;
   }
-  const auto &c = e->rec->config ();
-  GstClockTime duration = e->rec->duration ();
-  guint64 size = e->rec->size ();
-  e->rec->destroy ();
+  GstClockTime duration = rec->duration ();
+  guint64 size = rec->size ();
+  rec->destroy ();
   if (!options_.quiet)
-    g_printerr ("signalrtc-record: finished %s (%s, %s)\n", c.path.c_str (),
+    g_printerr ("signalrtc-record: finished %s (%s, %s)\n", e->path.c_str (),
                 human_time (duration).c_str (), human_size (size).c_str ());
   quit_when_all_finished ();
 }
@@ -339,40 +437,78 @@ Recorder::quit_when_all_finished ()
   if (!stopping_)
     return;
   std::lock_guard<std::mutex> lock (lock_);
-  if (recordings_.empty ())
+  if (files_.empty ())
     g_main_loop_quit (loop_);
 }
 
+/* The thread that posted the message: signalrtcbin's hub thread, where
+ * message-received comes from too. Map changes happen here, in order with
+ * the chat; the rest goes to the main thread. */
 void
-Recorder::on_element_message (const GstStructure *s)
+Recorder::on_call_message (const GstStructure *s)
 {
   const char *name = gst_structure_get_name (s);
   const char *user = gst_structure_get_string (s, "username");
   const char *id = gst_structure_get_string (s, "connection-id");
+  std::string who = user ? user : "";
   if (g_str_equal (name, "signalrtc-hub-connected")) {
     gboolean again = FALSE;
     gst_structure_get_boolean (s, "reconnected", &again);
-    if (!options_.quiet)
-      g_printerr ("signalrtc-record: %s the hub as %s at %s\n",
-                  again ? "back on" : "on", options_.username.c_str (),
-                  options_.hub_url.c_str ());
+    on_main ([this, again] {
+      if (!options_.quiet)
+        g_printerr ("signalrtc-record: %s the hub as %s at %s\n",
+                    again ? "back on" : "on", options_.username.c_str (),
+                    options_.hub_url.c_str ());
+    });
   } else if (g_str_equal (name, "signalrtc-hub-lost")) {
-    g_printerr ("signalrtc-record: lost the hub; recordings go on while "
-                "their media flows; reconnecting\n");
-  } else if (g_str_equal (name, "signalrtc-peer-connected")) {
-    if (!options_.quiet)
-      g_printerr ("signalrtc-record: call with %s\n", user);
-    g_autofree gchar *notice = g_strdup_printf (
-        "This call is being recorded by %s.", options_.username.c_str ());
-    gboolean sent = FALSE;
-    g_signal_emit_by_name (bin_, "send-message", id, notice, &sent);
-  } else if (g_str_equal (name, "signalrtc-peer-disconnected")) {
+    on_main ([] {
+      g_printerr ("signalrtc-record: lost the hub; recordings go on while "
+                  "their media flows; reconnecting\n");
+    });
+  } else if (g_str_equal (name, "signalrtc-peer-connected") && id) {
+    entry_for (id, who);
+    std::string conn = id;
+    on_main ([this, who, conn] {
+      if (!options_.quiet)
+        g_printerr ("signalrtc-record: call with %s\n", who.c_str ());
+      g_autofree gchar *notice = g_strdup_printf (
+          "This call is being recorded by %s.", options_.username.c_str ());
+      gboolean sent = FALSE;
+      g_signal_emit_by_name (bin_, "send-message", conn.c_str (), notice,
+                             &sent);
+    });
+  } else if (g_str_equal (name, "signalrtc-peer-rejoined") && id) {
+    const char *previous
+        = gst_structure_get_string (s, "previous-connection-id");
+    std::lock_guard<std::mutex> lock (lock_);
+    auto it = previous ? calls_.find (previous) : calls_.end ();
+    if (it != calls_.end ()) {
+      auto e = it->second;
+      calls_.erase (it);
+      e->connection_id = id;
+      calls_[id] = e;
+    }
+  } else if (g_str_equal (name, "signalrtc-peer-disconnected") && id) {
     const char *reason = gst_structure_get_string (s, "reason");
-    if (id)
-      end_recording (id, reason ? reason : "the call ended");
+    std::shared_ptr<Entry> e;
+    {
+      std::lock_guard<std::mutex> lock (lock_);
+      auto it = calls_.find (id);
+      if (it != calls_.end ()) {
+        e = it->second;
+        calls_.erase (it);
+      }
+    }
+    if (e) {
+      std::string why = reason ? reason : "the call ended";
+      on_main ([this, e, why] { on_call_ended (e, why); });
+    }
   } else if (g_str_equal (name, "signalrtc-call-rejected")) {
-    if (!options_.quiet)
-      g_printerr ("signalrtc-record: refused a call from %s\n", user);
+    on_main ([this, who] {
+      if (!options_.quiet)
+        g_printerr ("signalrtc-record: refused a call from %s\n",
+                    who.c_str ());
+    });
   }
 }
 
@@ -387,23 +523,24 @@ Recorder::on_bus_message (GstMessage *message)
     /* A recording that cannot write (disk full, ...) is lost; the others
      * go on. */
     std::shared_ptr<Entry> failed;
-    std::string conn;
     {
       std::lock_guard<std::mutex> lock (lock_);
-      for (auto &[id, e] : recordings_) {
+      for (auto &e : files_) {
         if (e->rec->bin ()
             && gst_object_has_as_ancestor (GST_MESSAGE_SRC (message),
-                                           GST_OBJECT (e->rec->bin ()))) {
+                                           GST_OBJECT (e->rec->bin ())))
           failed = e;
-          conn = id;
-        }
       }
-      if (failed)
-        recordings_.erase (conn);
+      if (failed) {
+        files_.erase (failed);
+        failed->media = Entry::Media::Ended;
+      }
     }
     if (failed) {
       g_printerr ("signalrtc-record: recording %s failed: %s\n",
-                  failed->rec->config ().path.c_str (), error->message);
+                  failed->path.c_str (), error->message);
+      drop_source (failed->track_wait);
+      drop_source (failed->max_duration);
       failed->rec->destroy ();
       quit_when_all_finished ();
       break;
@@ -419,11 +556,6 @@ Recorder::on_bus_message (GstMessage *message)
     g_printerr ("signalrtc-record: warning: %s\n", error->message);
     break;
   }
-  case GST_MESSAGE_ELEMENT:
-    if (GST_MESSAGE_SRC (message) == GST_OBJECT (bin_)
-        && gst_message_get_structure (message))
-      on_element_message (gst_message_get_structure (message));
-    break;
   default:
     break;
   }
@@ -441,18 +573,17 @@ Recorder::stop (int status)
     return;
   }
   stopping_ = true;
-  std::vector<std::string> ids;
+  std::vector<std::shared_ptr<Entry>> recording;
   {
     std::lock_guard<std::mutex> lock (lock_);
-    for (auto &[id, e] : recordings_)
-      ids.push_back (id);
+    recording.assign (files_.begin (), files_.end ());
   }
-  if (ids.empty ()) {
+  if (recording.empty ()) {
     g_main_loop_quit (loop_);
     return;
   }
-  for (auto &id : ids)
-    end_recording (id, "stopping");
+  for (auto &e : recording)
+    end_recording (e, "stopping");
   GSource *grace = add_timeout (kStopGraceMs, [this] {
     g_printerr ("signalrtc-record: files still not finished after %u s; "
                 "stopping anyway\n",
@@ -466,18 +597,18 @@ Recorder::stop (int status)
 void
 Recorder::print_status (bool final_line)
 {
-  std::vector<std::shared_ptr<Entry>> entries;
+  std::vector<std::shared_ptr<CallRecording>> recs;
   {
     std::lock_guard<std::mutex> lock (lock_);
-    for (auto &[id, e] : recordings_)
-      entries.push_back (e);
+    for (auto &e : files_)
+      recs.push_back (e->rec);
   }
   std::string line;
-  for (auto &e : entries) {
+  for (auto &rec : recs) {
     if (!line.empty ())
       line += "  |  ";
-    line += e->rec->config ().username + " " + human_time (e->rec->duration ())
-            + " " + human_size (e->rec->size ());
+    line += rec->config ().username + " " + human_time (rec->duration ()) + " "
+            + human_size (rec->size ());
   }
   if (status_on_tty_) {
     /* One line, rewritten in place. */
@@ -506,6 +637,21 @@ Recorder::run ()
   }
   loop_ = g_main_loop_new (nullptr, FALSE);
   g_autoptr (GstBus) bus = gst_element_get_bus (pipeline_);
+  /* The bin's call messages are read where they are posted (see
+   * on_call_message); the rest goes to the watch on the main thread. */
+  gst_bus_set_sync_handler (
+      bus,
+      [] (GstBus *, GstMessage *message, gpointer data) -> GstBusSyncReply {
+        auto *self = static_cast<Recorder *> (data);
+        if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ELEMENT
+            || GST_MESSAGE_SRC (message) != GST_OBJECT (self->bin_)
+            || !gst_message_get_structure (message))
+          return GST_BUS_PASS;
+        self->on_call_message (gst_message_get_structure (message));
+        gst_message_unref (message);
+        return GST_BUS_DROP;
+      },
+      this, nullptr);
   gst_bus_add_watch (
       bus,
       [] (GstBus *, GstMessage *message, gpointer self) {
@@ -549,9 +695,11 @@ Recorder::run ()
   g_source_remove (sigterm);
   gst_bus_remove_watch (bus);
   gst_element_set_state (pipeline_, GST_STATE_NULL);
+  gst_bus_set_sync_handler (bus, nullptr, nullptr, nullptr);
   {
     std::lock_guard<std::mutex> lock (lock_);
-    recordings_.clear ();
+    calls_.clear ();
+    files_.clear ();
   }
   return status_;
 }

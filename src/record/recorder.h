@@ -13,23 +13,37 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace signalrtc {
 
 /* signalrtc-record: a pipeline with one signalrtcbin (no inputs: it only
- * receives) and a CallRecording per call.
+ * receives), and per call an Entry: its file names, its ChatLog and, from
+ * its first track on, its CallRecording.
+ *
+ * A call's entry is made by whichever comes first of its
+ * signalrtc-peer-connected, its first chat message and its first track, so
+ * that nothing the caller sends is lost: chat that comes before the media
+ * is written at offset 0, and a call with chat but no media leaves a
+ * .jsonl alone.
  *
  * Threads and ownership:
  *  - the main thread (the default GMainContext, run by run()) owns the
- *    pipeline, the bus watch, the timers and the status line; it ends and
- *    destroys recordings;
- *  - signalrtcbin's streaming threads emit pad-added: a recording is made
- *    or found there and the track linked at once, so that nothing of the
- *    call is lost;
- *  - its hub thread emits message-received (chat).
- * recordings_ is shared by the three, under lock_; no lock is held while
- * calling into GStreamer except to link a new track. */
+ *    pipeline, the bus watch (errors), the timers and the status line; it
+ *    ends and destroys recordings;
+ *  - signalrtcbin's hub thread emits message-received (chat) and posts the
+ *    call messages; a sync bus handler reads those there, in the order they
+ *    happen with the chat: peer-connected makes the entry, peer-rejoined
+ *    (the caller is back after a hub restart) re-keys it, peer-disconnected
+ *    takes it out of calls_ (a new call from the same id gets a new entry)
+ *    and hands its ending to the main thread;
+ *  - its streaming threads emit pad-added: the recording is made there
+ *    and the track linked at once.
+ * Entries are shared_ptrs: calls_ holds the live calls by connection id,
+ * files_ the recordings not yet finished; a timer or a hop holds a
+ * weak_ptr. Both maps and each Entry's fields are under lock_; no lock is
+ * held while calling into GStreamer except to link a new track. */
 class Recorder
 {
  public:
@@ -50,14 +64,21 @@ class Recorder
   void on_message_received (const char *connection_id, const char *username,
                             const char *text);
   gboolean on_bus_message (GstMessage *message);
-  void on_element_message (const GstStructure *s);
-  void on_recording_done (const std::string &connection_id);
+  /* The bin's call messages, on the thread that posts them. */
+  void on_call_message (const GstStructure *s);
+  void on_recording_done (const std::shared_ptr<Entry> &e);
+  void on_call_ended (const std::shared_ptr<Entry> &e, const std::string &why);
+  void start_timers (const std::shared_ptr<Entry> &e);
   void quit_when_all_finished ();
-  void end_recording (const std::string &connection_id, const char *why);
+  void end_recording (const std::shared_ptr<Entry> &e, const char *why);
   void stop (int status);
   void print_status (bool final_line);
-  std::string unique_path (const std::string &basename, const char *ext);
+  /* The live call of @connection_id, made if new. Takes lock_. */
+  std::shared_ptr<Entry> entry_for (const std::string &connection_id,
+                                    const std::string &username);
   std::shared_ptr<Entry> find (const std::string &connection_id);
+  /* lock_ held. */
+  std::string unique_basename (const std::string &username);
 
   RecordOptions options_;
   GstElement *pipeline_ = nullptr;
@@ -72,8 +93,8 @@ class Recorder
   /* Held through on_pad_added; taken before lock_. */
   std::mutex pad_added_lock_;
   std::mutex lock_;
-  /* By connection id; an entry stays until its file is complete. */
-  std::map<std::string, std::shared_ptr<Entry>> recordings_; /* lock_ */
+  std::map<std::string, std::shared_ptr<Entry>> calls_; /* lock_ */
+  std::set<std::shared_ptr<Entry>> files_;              /* lock_ */
 };
 
 }  // namespace signalrtc

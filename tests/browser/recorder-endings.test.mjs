@@ -4,8 +4,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
-import { sleep, startHub } from '../interop/lib/hub.js';
+import { readFileSync, statSync } from 'node:fs';
+import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { decodeFrames, discover, startRecorder } from './lib/recording.js';
 import { webRoot } from './lib/scenario.js';
@@ -86,5 +86,41 @@ test('the hub is killed mid-call: recording goes on, then ends with the call', a
   await page.hangUp('rec');
   const [done] = await rec.waitFinished(1, 40000);
   await assertPlays(done, 4.5, 7.5);
+  await page.page.close();
+});
+
+// The hub restarts on its port mid-call: the caller and the recorder both
+// rejoin with new connection ids. The call is still the one call (the
+// recorder follows signalrtc-peer-rejoined): chat after the rejoin lands in
+// the same .jsonl, hanging up finishes the one file.
+test('the hub restarts mid-call: one file, and chat after the rejoin lands in its .jsonl', async () => {
+  const { hub, rec } = await setUp();
+  const page = await openApp(browser, hub, 'steady');
+  await page.call('rec');
+  await page.waitForState('rec', 'connected');
+  await page.waitForChat('rec', 'This call is being recorded by rec.', 'in');
+  await page.sendChat('rec', 'before the restart');
+  await sleep(1500);
+  hub.proc.kill('SIGKILL');
+  await hub.exited;
+  await rec.waitForLine(/lost the hub/);
+  const again = await startHub(['--web-root', webRoot(), '--port', String(hub.port)]);
+  cleanups.push(() => again.stop());
+  await rec.waitForLine(/^signalrtc-record: back on the hub as rec/, 30000);
+  await waitFor(() => page.logs.some((l) => /\] hub-reconnected/.test(l)),
+    'the page back on the hub', 30000, 100);
+  await page.waitForUser('rec', 30000);
+  await page.sendChat('rec', 'after the restart');
+  await sleep(1500);
+  await page.hangUp('rec');
+  const [done] = await rec.waitFinished(1, 20000);
+  assert.match(done, /steady-\d{8}-\d{6}\.webm$/);
+  await assertPlays(done, 3, 40);
+  const logs = rec.files().filter((f) => f.endsWith('.jsonl'));
+  assert.equal(logs.length, 1, `one chat log: ${rec.files()}`);
+  const lines = readFileSync(`${rec.dir}/${logs[0]}`, 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l).text);
+  assert.deepEqual(lines, ['before the restart', 'after the restart']);
+  assert.equal(rec.files().filter((f) => f.endsWith('.webm')).length, 1, `${rec.files()}`);
   await page.page.close();
 });

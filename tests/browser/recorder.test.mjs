@@ -117,3 +117,30 @@ test('two callers at once give two files; chat lands in the .jsonl', async () =>
   await carol.page.close();
   await dave.page.close();
 });
+
+// Chat that comes before any media is kept: here the caller has no camera
+// or microphone, so no media ever comes (the old recorder made its entry
+// at the first track and dropped every line before it).
+test('a caller without camera or microphone: its chat still lands in a .jsonl', async () => {
+  const rec = startRecorder(hub, 'rec-chat');
+  recorders.push(rec);
+  await rec.waitOnHub();
+  const erin = await openApp(browser, hub, 'erin', {}, { media: false });
+  await erin.call('rec-chat');
+  await erin.waitForState('rec-chat', 'connected');
+  await erin.sendChat('rec-chat', 'only words');
+  await erin.waitForChat('rec-chat', 'This call is being recorded by rec-chat.', 'in');
+  await erin.sendChat('rec-chat', 'and more words');
+  await sleep(1000);
+  await erin.hangUp('rec-chat');
+  await rec.waitForLine(/^signalrtc-record: no media from erin; 2 chat messages in \S+erin-\d{8}-\d{6}\.jsonl$/);
+  const files = rec.files();
+  assert.equal(files.length, 1, `only the chat log: ${files}`);
+  assert.match(files[0], /^erin-\d{8}-\d{6}\.jsonl$/);
+  const lines = readFileSync(`${rec.dir}/${files[0]}`, 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((m) => [m.from, m.text, m.offset]),
+    [['erin', 'only words', 0], ['erin', 'and more words', 0]]);
+  assert.ok(rec.alive(), 'the recorder goes on');
+  await erin.page.close();
+});

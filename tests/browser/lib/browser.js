@@ -122,8 +122,17 @@ export function appUrl (hub, name, params = {}) {
 
 // Opens the app as `name` and waits until it has joined the hub. Returns a
 // small driver over the page's DOM contract (examples/web/README.md).
-export async function openApp (browser, hub, name, params = {}) {
+// `media: false`: the page gets no camera or microphone (getUserMedia
+// refuses, as on a machine without devices), so its calls carry only the
+// data channel.
+export async function openApp (browser, hub, name, params = {}, { media = true } = {}) {
   const page = await browser.newPage();
+  if (!media) {
+    await page.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () =>
+        Promise.reject(new DOMException('no devices in this test', 'NotFoundError'));
+    });
+  }
   const logs = [];
   page.on('console', (msg) => logs.push(`[${name} ${msg.type()}] ${msg.text()}`));
   page.on('pageerror', (err) => logs.push(`[${name} pageerror] ${err.message}`));

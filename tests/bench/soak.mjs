@@ -1,0 +1,230 @@
+// Soak: calls come and go for many minutes against one signalrtcsink and
+// one signalrtc-record, and every 30 s a row of what each long-lived
+// process holds (resident memory, threads, open fds, child processes).
+//
+//   tests/bench/run-soak [--minutes 10] [--callers 3] [--hub-restart 180]
+//                        [--seed 1]
+//
+// The long-lived processes: the hub, `cam` (gst-launch: a 640x480 test
+// pattern and a tone into signalrtcsink) and `rec` (signalrtc-record).
+// Around them, up to --callers calls at once, each 5-20 s long, of four
+// kinds picked at random (seeded): a gst-launch viewer calling cam, a
+// gst-launch sender calling rec, a Chromium page calling cam, a Chromium
+// page calling rec (and chatting). A bot ends with SIGINT or SIGKILL, a
+// page by hanging up or by closing. Every --hub-restart seconds the hub is
+// SIGKILLed and started again on its port. The first row is taken with no
+// call up (after one warm-up call of each kind), the last once every caller
+// is gone and 20 s have passed: a leak shows as a last row above the
+// first. At the end every finished recording is checked with
+// gst-discoverer-1.0. Runs inside scripts/isolated (the wrapper sees to it).
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
+import { startGstLaunch } from '../browser/lib/bot.js';
+import { launchChromium, openApp } from '../browser/lib/browser.js';
+import { discover, startRecorder } from '../browser/lib/recording.js';
+import { startPatternBot, webRoot } from '../browser/lib/scenario.js';
+
+function option (name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+const minutes = Number(option('minutes', '10'));
+const maxCallers = Number(option('callers', '3'));
+const hubRestartS = Number(option('hub-restart', '180'));
+let seed = Number(option('seed', '1')) >>> 0;
+
+// mulberry32: the same seed gives the same run of callers.
+function random () {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const pick = (items) => items[Math.floor(random() * items.length)];
+const between = (lo, hi) => lo + random() * (hi - lo);
+
+function log (text) {
+  process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+}
+
+// What a process holds, from /proc.
+function holds (pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    let children = 0;
+    for (const p of readdirSync('/proc')) {
+      if (!/^\d+$/.test(p)) continue;
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === pid) children++;
+      } catch { /* gone */ }
+    }
+    return {
+      rssMiB: field('VmRSS') / 1024,
+      threads: field('Threads'),
+      fds: readdirSync(`/proc/${pid}/fd`).length,
+      children,
+    };
+  } catch {
+    return null;
+  }
+}
+
+const hubArgs = () => ['--web-root', webRoot()];
+let hub = await startHub(hubArgs());
+const port = hub.port;
+const cam = startPatternBot(hub, 'cam');
+const rec = startRecorder(hub, 'rec');
+await cam.waitForLine(/signalrtc-hub-connected/);
+await rec.waitOnHub();
+const browser = await launchChromium();
+log(`hub on ${hub.url}; cam pid ${cam.pid}, rec pid ${rec.pid}`);
+
+const stats = { started: 0, ended: 0, failed: 0, killed: 0, byKind: {} };
+const live = new Set();
+let serial = 0;
+let stopping = false;
+
+// One caller of `kind`: resolves when it is gone. A caller that never
+// connects counts as failed (noted with its reason), the run goes on.
+async function caller (kind, lifeS) {
+  const name = `${kind}-${++serial}`;
+  stats.started++;
+  stats.byKind[kind] = (stats.byKind[kind] ?? 0) + 1;
+  const target = kind.endsWith('cam') ? 'cam' : 'rec';
+  try {
+    if (kind.startsWith('bot')) {
+      const line = kind === 'bot-cam'
+        ? `signalrtcbin name=${name} hub-url=${hub.url} username=${name} call=cam ` +
+          `${name}. ! queue ! fakesink async=false ${name}. ! queue ! fakesink async=false`
+        : 'videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ' +
+          `! signalrtcsink name=${name} hub-url=${hub.url} username=${name} call=rec ` +
+          `audiotestsrc is-live=true ! ${name}.`;
+      const bot = startGstLaunch(name, line);
+      try {
+        await bot.waitForLine(/signalrtc-peer-connected/, 30000);
+        await sleep(lifeS * 1000);
+      } finally {
+        const hard = random() < 0.5;
+        if (hard) stats.killed++;
+        await bot.stop({ signal: hard ? 'SIGKILL' : 'SIGINT', graceMs: 5000 });
+      }
+    } else {
+      const page = await openApp(browser, hub, name);
+      try {
+        await page.call(target);
+        await page.waitForState(target, 'connected', 30000);
+        if (target === 'rec') await page.sendChat(target, `hello from ${name}`);
+        await sleep(lifeS * 1000);
+        if (random() < 0.5) await page.hangUp(target);
+        else stats.killed++;
+      } finally {
+        await page.page.context().close();
+      }
+    }
+    stats.ended++;
+  } catch (err) {
+    stats.failed++;
+    log(`${name} failed: ${err.message.split('\n')[0]}`);
+  }
+}
+
+const KINDS = ['bot-cam', 'bot-rec', 'page-cam', 'page-rec'];
+
+function spawnCaller (kind, lifeS) {
+  const p = caller(kind, lifeS).finally(() => live.delete(p));
+  live.add(p);
+  return p;
+}
+
+const rows = [];
+function sample (label) {
+  const row = { label, calls: live.size };
+  for (const [who, pid] of [['cam', cam.pid], ['rec', rec.pid], ['hub', hub.pid]]) {
+    row[who] = holds(pid);
+  }
+  rows.push(row);
+  const cell = (h) => h ? `${h.rssMiB.toFixed(1)} MiB ${h.threads}t ${h.fds}fd ${h.children}c` : 'gone';
+  log(`${label}: ${row.calls} calls | cam ${cell(row.cam)} | rec ${cell(row.rec)} | hub ${cell(row.hub)}`);
+}
+
+// Warm-up: one call of each kind, one after the other, so that the first
+// row counts what the first call of each kind loads once (codecs, plugin
+// registry, GL in Chromium) as the baseline.
+for (const kind of KINDS) await spawnCaller(kind, 3);
+await sleep(10000);
+sample('start (quiet)');
+
+const startedAt = Date.now();
+const endAt = startedAt + minutes * 60000;
+let nextSample = startedAt + 30000;
+let nextRestart = startedAt + hubRestartS * 1000;
+let restarts = 0;
+while (Date.now() < endAt) {
+  if (live.size < maxCallers) spawnCaller(pick(KINDS), between(5, 20));
+  if (Date.now() >= nextRestart) {
+    nextRestart += hubRestartS * 1000;
+    restarts++;
+    log(`hub restart ${restarts}: SIGKILL`);
+    hub.proc.kill('SIGKILL');
+    await hub.exited;
+    hub = await startHub([...hubArgs(), '--port', String(port)]);
+    log(`hub back on ${hub.url}`);
+  }
+  if (Date.now() >= nextSample) {
+    nextSample += 30000;
+    sample(`${Math.round((Date.now() - startedAt) / 1000)} s`);
+  }
+  await sleep(between(1000, 4000));
+}
+stopping = true;
+log(`stopping: waiting for ${live.size} callers`);
+await Promise.allSettled([...live]);
+await sleep(20000);
+sample('end (quiet)');
+
+// Every recording must have finished and must play.
+await rec.stop({ signal: 'SIGINT', graceMs: 15000 });
+const finished = rec.lines.filter((l) => /^signalrtc-record: finished /.test(l)).length;
+const webms = readdirSync(rec.dir).filter((f) => f.endsWith('.webm'));
+const chats = readdirSync(rec.dir).filter((f) => f.endsWith('.jsonl'));
+let plays = 0;
+const broken = [];
+for (const f of webms) {
+  try {
+    const info = await discover(`${rec.dir}/${f}`);
+    if (info.durationS > 0 && (info.video || info.audio)) plays++;
+    else broken.push(f);
+  } catch (err) {
+    broken.push(`${f} (${err.message.split('\n')[0]})`);
+  }
+}
+const camAlive = cam.alive();
+await cam.stop();
+await browser.close();
+await hub.stop();
+rec.cleanup();
+
+// The table.
+const first = rows[0];
+const last = rows[rows.length - 1];
+const fmt = (h) => h ? `${h.rssMiB.toFixed(1)} / ${h.threads} / ${h.fds} / ${h.children}` : 'gone';
+console.log(`Soak, ${minutes} min, seed ${option('seed', '1')}: ${stats.started} calls (${KINDS.map((k) => `${k} ${stats.byKind[k] ?? 0}`).join(', ')}), ` +
+  `${stats.killed} ended by SIGKILL or a closed page, ${stats.failed} never connected or failed; ` +
+  `${restarts} hub restarts; cam ${camAlive ? 'alive' : 'DEAD'} at the end.`);
+console.log(`Recordings: ${finished} finished, ${webms.length} .webm files, ${plays} play, ${chats.length} chat logs${broken.length ? `; not playing: ${broken.join(', ')}` : ''}.`);
+console.log('');
+console.log('| when | calls up | cam: RSS MiB / threads / fds / children | rec | hub |');
+console.log('|---|---:|---|---|---|');
+for (const r of rows) console.log(`| ${r.label} | ${r.calls} | ${fmt(r.cam)} | ${fmt(r.rec)} | ${fmt(r.hub)} |`);
+console.log('');
+const ratio = (who) => first[who] && last[who]
+  ? `${who} RSS ${(last[who].rssMiB / first[who].rssMiB).toFixed(2)}x, threads ${last[who].threads - first[who].threads >= 0 ? '+' : ''}${last[who].threads - first[who].threads}, fds ${last[who].fds - first[who].fds >= 0 ? '+' : ''}${last[who].fds - first[who].fds}`
+  : `${who}: gone`;
+console.log(`Quiet end against quiet start: ${['cam', 'rec'].map(ratio).join('; ')} (the hub restarted, so its rows are a new process each time).`);
+if ((!camAlive || broken.length || finished !== webms.length)) process.exitCode = 1;

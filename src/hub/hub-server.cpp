@@ -51,6 +51,29 @@ random_id ()
   return id;
 }
 
+/* libsoup 3.2's server never notices that a client closed a keep-alive
+ * connection between two requests: the socket stays in CLOSE_WAIT and its
+ * fd open for the life of the hub (a 10-minute soak left one per client
+ * that came and went: every plain request, curl or a browser page). The
+ * hub's plain HTTP replies (negotiate, the web client's files, errors) are
+ * few per client, so they close the connection instead of keeping it. */
+void
+close_after_response (SoupServerMessage *msg)
+{
+  soup_message_headers_replace (
+      soup_server_message_get_response_headers (msg), "Connection", "close");
+}
+
+/* Every request but a WebSocket upgrade gets a connection of its own. */
+void
+on_request_read (SoupServer *, SoupServerMessage *msg, gpointer)
+{
+  const char *upgrade = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Upgrade");
+  if (!upgrade || g_ascii_strcasecmp (upgrade, "websocket") != 0)
+    close_after_response (msg);
+}
+
 void
 set_text_response (SoupServerMessage *msg, guint status,
                    const std::string &text)
@@ -59,6 +82,8 @@ set_text_response (SoupServerMessage *msg, guint status,
   soup_server_message_set_response (msg, "text/plain; charset=utf-8",
                                     SOUP_MEMORY_COPY, text.data (),
                                     text.size ());
+  /* Also an upgrade refused (see on_request_read). */
+  close_after_response (msg);
 }
 
 }  // namespace
@@ -768,6 +793,8 @@ HubServer::start (GError **error)
   impl->server.reset (SOUP_SERVER (g_object_new (
       SOUP_TYPE_SERVER, "server-header", "signalrtc-hub ", nullptr)));
   SoupServer *server = impl->server.get ();
+  g_signal_connect (server, "request-read", G_CALLBACK (on_request_read),
+                    nullptr);
 
   soup_server_add_handler (
       server, (opts.path + "/negotiate").c_str (),

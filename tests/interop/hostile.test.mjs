@@ -7,6 +7,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { readFileSync, readdirSync } from 'node:fs';
 import { startHub, sleep, waitFor } from './lib/hub.js';
 import { connect } from './lib/clients.js';
 import {
@@ -538,5 +539,42 @@ describe('keep-alive and client timeout (--keep-alive 0.3 --client-timeout 1)', 
     }
     assert.ok(s.isOpen);
     s.terminate();
+  });
+});
+
+// Found by tests/bench/run-soak: every client that came and went left a
+// socket in CLOSE_WAIT and an open fd in the hub (libsoup 3.2's server
+// never notices a keep-alive connection closed between two requests).
+describe('clients that come and go leave nothing open in the hub', () => {
+  let hub;
+  before(async () => { hub = await startHub(); });
+  after(async () => { if (hub) await hub.stop(); });
+
+  const fds = () => readdirSync(`/proc/${hub.pid}/fd`).length;
+  // The hub's own end of its connections that the client closed and it
+  // did not: state 08 in /proc/PID/net/tcp, the hub's port as local port.
+  const closeWait = () => {
+    const port = `:${hub.port.toString(16).toUpperCase().padStart(4, '0')}`;
+    return readFileSync(`/proc/${hub.pid}/net/tcp`, 'utf8').split('\n').slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length > 3 && f[1].endsWith(port) && f[3] === '08').length;
+  };
+
+  test('20 keep-alive HTTP clients and 20 WebSockets, all gone: fds back where they were', async () => {
+    assert.equal((await request(`${hub.origin}/healthz`)).status, 200);
+    await sleep(200);
+    const before = fds();
+    for (let i = 0; i < 20; i++) {
+      // A browser tab: keep-alive requests, then the tab goes away.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      assert.equal((await request(`${hub.origin}/healthz`, { agent })).status, 200);
+      await negotiate(hub, 1);
+      agent.destroy();
+      const s = await handshaken(wsUrl(hub));
+      s.terminate();
+    }
+    await waitFor(() => fds() <= before && closeWait() === 0,
+      `the hub's fds back to ${before} (now ${fds()}, ${closeWait()} in CLOSE_WAIT)`,
+      5000, 50);
   });
 });

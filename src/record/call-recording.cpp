@@ -68,6 +68,9 @@ CallRecording::~CallRecording ()
   for (auto *b : {video_.get (), audio_.get ()}) {
     if (b && b->track)
       gst_object_unref (b->track);
+    /* request_pad_simple's reference (the muxer has its own). */
+    if (b && b->mux_pad)
+      gst_object_unref (b->mux_pad);
   }
 }
 

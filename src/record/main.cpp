@@ -20,6 +20,13 @@ main (int argc, char **argv)
     g_printerr ("signalrtc-record: %s (see --help)\n", error->message);
     return 2;
   }
-  signalrtc::Recorder recorder (std::move (*options));
-  return recorder.run ();
+  int status;
+  {
+    signalrtc::Recorder recorder (std::move (*options));
+    status = recorder.run ();
+  }
+  /* Everything is gone by now; the leaks tracer (GST_TRACERS=leaks) checks
+   * that here. */
+  gst_deinit ();
+  return status;
 }

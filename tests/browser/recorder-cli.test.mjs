@@ -67,6 +67,28 @@ test('--max-duration ends the recording; the call and the recorder go on', async
   assert.equal(rec.files().filter((f) => /\.mkv$/.test(f)).length, 1, 'no second file');
 });
 
+// The recorder under GStreamer's leaks tracer (it calls gst_deinit at
+// exit, where the tracer lists what is still alive): two recordings, then
+// SIGINT. Before, each recording left its two muxer request pads behind.
+test('two recordings, then SIGINT: nothing of them is left (leaks tracer)', async () => {
+  const rec = startRecorder(hub, 'rec-leaks', ['--call', 'cam4'], {
+    env: { GST_TRACERS: 'leaks(filters="GstElement,GstPad")', GST_DEBUG: 'GST_TRACER:7' },
+  });
+  cleanups.push(async () => { await rec.stop(); rec.cleanup(); });
+  await rec.waitOnHub();
+  for (let i = 1; i <= 2; i++) {
+    const cam = await sender('cam4');
+    await rec.waitForCount(/^signalrtc-record: recording cam4 into /, i, `recording ${i}`, 20000);
+    await sleep(2000);
+    await cam.stop();
+    await rec.waitFinished(i, 20000);
+  }
+  assert.deepEqual(await rec.stop(), { code: 0, signal: null }, rec.tail());
+  const alive = rec.lines.filter((l) => /object-alive, type-name=\(string\)\w/.test(l));
+  assert.deepEqual(alive, [], `left alive at exit:\n${alive.join('\n')}`);
+  assert.ok(rec.lines.some((l) => /GST_TRACER/.test(l)), 'the tracer ran');
+});
+
 // The output directory is a 200 kB tmpfs, seen only by the recorder (a mount
 // namespace of its own): the test pattern fills it in a few seconds.
 test('a full disk is reported, and the recorder serves the next call', { part: 'full-disk' }, async (t) => {

@@ -11,12 +11,12 @@ import { startProcess } from './bot.js';
 
 const run = promisify(execFile);
 
-export function startRecorder (hub, name, extraArgs = []) {
+export function startRecorder (hub, name, extraArgs = [], { env = {} } = {}) {
   const exe = process.env.SIGNALRTC_RECORD;
   if (!exe) throw new Error('SIGNALRTC_RECORD is not set: run these tests with meson test');
   const dir = mkdtempSync(join(tmpdir(), 'signalrtc-rec-'));
   const proc = startProcess(name, exe,
-    ['--hub', hub.url, '--username', name, '--output-dir', dir, ...extraArgs]);
+    ['--hub', hub.url, '--username', name, '--output-dir', dir, ...extraArgs], { env });
   return {
     ...proc,
     dir,

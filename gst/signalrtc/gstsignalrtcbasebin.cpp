@@ -1162,19 +1162,48 @@ gst_signalrtc_base_bin_release_pad (GstElement *element, GstPad *pad)
   update_sink_flag (GST_BIN (self));
 }
 
+/* The webrtcbins of the calls that are connected, each with a ref. */
+static std::vector<GstElement *>
+connected_webrtcbins (GstBin *bin)
+{
+  std::vector<GstElement *> out;
+  GST_OBJECT_LOCK (bin);
+  for (GList *l = GST_BIN_CHILDREN (bin); l; l = l->next) {
+    GstElementFactory *f = gst_element_get_factory (GST_ELEMENT (l->data));
+    if (f && g_str_equal (GST_OBJECT_NAME (f), "webrtcbin"))
+      out.push_back (GST_ELEMENT (gst_object_ref (l->data)));
+  }
+  GST_OBJECT_UNLOCK (bin);
+  std::erase_if (out, [] (GstElement *webrtc) {
+    GstWebRTCPeerConnectionState state;
+    g_object_get (webrtc, "connection-state", &state, nullptr);
+    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+      return false;
+    gst_object_unref (webrtc);
+    return true;
+  });
+  return out;
+}
+
 /* Application thread. EOS sent to the element (gst-launch -e on Ctrl-C,
- * gst_element_send_event): GstBin hands it to the calls' network sources,
- * so every received track ends with EOS down its pad; inputs end when
- * their own sources get it. A bin without inputs then posts its EOS
- * itself, or the pipeline would wait for it for ever. */
+ * gst_element_send_event) goes to the webrtcbins of the connected calls,
+ * whose network sources end every received track with EOS down its pad;
+ * inputs end when their own sources get it. A call still being set up gets
+ * none: its webrtcbin's pads wait for negotiation, and the EOS (GstBin's
+ * default, to every source inside) would wait with them, and the
+ * application thread with it. A bin without inputs then posts its EOS
+ * itself, or the pipeline would wait for it for ever. Other events: as
+ * GstBin does. */
 static gboolean
 gst_signalrtc_base_bin_send_event (GstElement *element, GstEvent *event)
 {
-  const bool eos = GST_EVENT_TYPE (event) == GST_EVENT_EOS;
-  gboolean handled
-      = GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
-  if (!eos)
-    return handled;
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  for (GstElement *webrtc : connected_webrtcbins (GST_BIN (element))) {
+    gst_element_send_event (webrtc, gst_event_ref (event));
+    gst_object_unref (webrtc);
+  }
+  gst_event_unref (event);
   BinState *st = state_of (GST_SIGNALRTC_BASE_BIN (element));
   if (!st->has_inputs ()) {
     GST_INFO_OBJECT (element, "EOS sent to us: posting EOS");

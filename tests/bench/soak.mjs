@@ -15,15 +15,17 @@
 // SIGKILLed and started again on its port. The first row is taken with no
 // call up (after one warm-up call of each kind), the last once every caller
 // is gone and 20 s have passed: a leak shows as a last row above the
-// first. At the end every finished recording is checked with
+// first. The elements column counts the GstElements alive in cam and rec:
+// both run under the leaks tracer (filtered to GstElement), which lists
+// them on SIGUSR1 (GST_LEAKS_TRACER_SIG). At the end every finished recording is checked with
 // gst-discoverer-1.0. Runs inside scripts/isolated (the wrapper sees to it).
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
-import { startGstLaunch } from '../browser/lib/bot.js';
+import { startGstLaunch, startProcess } from '../browser/lib/bot.js';
 import { launchChromium, openApp } from '../browser/lib/browser.js';
 import { discover, startRecorder } from '../browser/lib/recording.js';
-import { startPatternBot, webRoot } from '../browser/lib/scenario.js';
+import { webRoot } from '../browser/lib/scenario.js';
 
 function option (name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,20 +57,10 @@ function holds (pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-    let children = 0;
-    for (const p of readdirSync('/proc')) {
-      if (!/^\d+$/.test(p)) continue;
-      try {
-        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === pid) children++;
-      } catch { /* gone */ }
-    }
     return {
       rssMiB: field('VmRSS') / 1024,
       threads: field('Threads'),
       fds: readdirSync(`/proc/${pid}/fd`).length,
-      children,
     };
   } catch {
     return null;
@@ -78,8 +70,25 @@ function holds (pid) {
 const hubArgs = () => ['--web-root', webRoot()];
 let hub = await startHub(hubArgs());
 const port = hub.port;
-const cam = startPatternBot(hub, 'cam');
-const rec = startRecorder(hub, 'rec');
+const TRACED = {
+  GST_TRACERS: 'leaks(filters="GstElement")',
+  GST_LEAKS_TRACER_SIG: '1',
+  GST_DEBUG: 'GST_TRACER:7',
+  GST_DEBUG_NO_COLOR: '1',
+};
+const cam = startProcess('cam', 'gst-launch-1.0', ['-e', '-m', ...(
+  'videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=480,framerate=30/1 ' +
+  `! signalrtcsink name=cam hub-url=${hub.url} username=cam ` +
+  'audiotestsrc is-live=true wave=sine freq=440 ! cam.').split(' ')], { env: TRACED });
+const rec = startRecorder(hub, 'rec', [], { env: TRACED });
+
+// The GstElements alive in `proc` (one of the two traced processes).
+async function elements (proc) {
+  const from = proc.lines.length;
+  try { process.kill(proc.pid, 'SIGUSR1'); } catch { return NaN; }
+  await sleep(500);
+  return proc.lines.slice(from).filter((l) => /object-alive, type-name=\(string\)\w/.test(l)).length;
+}
 await cam.waitForLine(/signalrtc-hub-connected/);
 await rec.waitOnHub();
 const browser = await launchChromium();
@@ -88,7 +97,6 @@ log(`hub on ${hub.url}; cam pid ${cam.pid}, rec pid ${rec.pid}`);
 const stats = { started: 0, ended: 0, failed: 0, killed: 0, byKind: {} };
 const live = new Set();
 let serial = 0;
-let stopping = false;
 
 // One caller of `kind`: resolves when it is gone. A caller that never
 // connects counts as failed (noted with its reason), the run goes on.
@@ -143,13 +151,15 @@ function spawnCaller (kind, lifeS) {
 }
 
 const rows = [];
-function sample (label) {
+async function sample (label) {
   const row = { label, calls: live.size };
   for (const [who, pid] of [['cam', cam.pid], ['rec', rec.pid], ['hub', hub.pid]]) {
     row[who] = holds(pid);
   }
+  if (row.cam) row.cam.elements = await elements(cam);
+  if (row.rec) row.rec.elements = await elements(rec);
   rows.push(row);
-  const cell = (h) => h ? `${h.rssMiB.toFixed(1)} MiB ${h.threads}t ${h.fds}fd ${h.children}c` : 'gone';
+  const cell = (h) => h ? `${h.rssMiB.toFixed(1)} MiB ${h.threads}t ${h.fds}fd${h.elements === undefined ? '' : ` ${h.elements}e`}` : 'gone';
   log(`${label}: ${row.calls} calls | cam ${cell(row.cam)} | rec ${cell(row.rec)} | hub ${cell(row.hub)}`);
 }
 
@@ -158,7 +168,7 @@ function sample (label) {
 // registry, GL in Chromium) as the baseline.
 for (const kind of KINDS) await spawnCaller(kind, 3);
 await sleep(10000);
-sample('start (quiet)');
+await sample('start (quiet)');
 
 const startedAt = Date.now();
 const endAt = startedAt + minutes * 60000;
@@ -178,15 +188,14 @@ while (Date.now() < endAt) {
   }
   if (Date.now() >= nextSample) {
     nextSample += 30000;
-    sample(`${Math.round((Date.now() - startedAt) / 1000)} s`);
+    await sample(`${Math.round((Date.now() - startedAt) / 1000)} s`);
   }
   await sleep(between(1000, 4000));
 }
-stopping = true;
 log(`stopping: waiting for ${live.size} callers`);
 await Promise.allSettled([...live]);
 await sleep(20000);
-sample('end (quiet)');
+await sample('end (quiet)');
 
 // Every recording must have finished and must play.
 await rec.stop({ signal: 'SIGINT', graceMs: 15000 });
@@ -211,20 +220,29 @@ await hub.stop();
 rec.cleanup();
 
 // The table.
+const signed = (n) => (n >= 0 ? `+${n}` : String(n));
 const first = rows[0];
 const last = rows[rows.length - 1];
-const fmt = (h) => h ? `${h.rssMiB.toFixed(1)} / ${h.threads} / ${h.fds} / ${h.children}` : 'gone';
+const fmt = (h) => h ? `${h.rssMiB.toFixed(1)} / ${h.threads} / ${h.fds}${h.elements === undefined ? '' : ` / ${h.elements}`}` : 'gone';
 console.log(`Soak, ${minutes} min, seed ${option('seed', '1')}: ${stats.started} calls (${KINDS.map((k) => `${k} ${stats.byKind[k] ?? 0}`).join(', ')}), ` +
   `${stats.killed} ended by SIGKILL or a closed page, ${stats.failed} never connected or failed; ` +
   `${restarts} hub restarts; cam ${camAlive ? 'alive' : 'DEAD'} at the end.`);
 console.log(`Recordings: ${finished} finished, ${webms.length} .webm files, ${plays} play, ${chats.length} chat logs${broken.length ? `; not playing: ${broken.join(', ')}` : ''}.`);
 console.log('');
-console.log('| when | calls up | cam: RSS MiB / threads / fds / children | rec | hub |');
+console.log('| when | calls up | cam: RSS MiB / threads / fds / elements | rec: the same | hub: RSS MiB / threads / fds |');
 console.log('|---|---:|---|---|---|');
 for (const r of rows) console.log(`| ${r.label} | ${r.calls} | ${fmt(r.cam)} | ${fmt(r.rec)} | ${fmt(r.hub)} |`);
 console.log('');
 const ratio = (who) => first[who] && last[who]
-  ? `${who} RSS ${(last[who].rssMiB / first[who].rssMiB).toFixed(2)}x, threads ${last[who].threads - first[who].threads >= 0 ? '+' : ''}${last[who].threads - first[who].threads}, fds ${last[who].fds - first[who].fds >= 0 ? '+' : ''}${last[who].fds - first[who].fds}`
+  ? `${who} RSS ${(last[who].rssMiB / first[who].rssMiB).toFixed(2)}x, ` +
+    ['threads', 'fds', 'elements'].map((k) => `${k} ${signed(last[who][k] - first[who][k])}`).join(', ')
   : `${who}: gone`;
+const busy = rows.filter((r) => /^\d+ s$/.test(r.label));
+const fromTwo = busy.find((r) => parseInt(r.label, 10) >= 120);
+const lastBusy = busy[busy.length - 1];
+if (fromTwo && lastBusy && fromTwo !== lastBusy) {
+  console.log(`RSS from the first row after minute 2 (${fromTwo.label}) to the last busy row (${lastBusy.label}): ` +
+    ['cam', 'rec'].map((w) => `${w} ${(lastBusy[w].rssMiB / fromTwo[w].rssMiB).toFixed(3)}x`).join(', ') + '.');
+}
 console.log(`Quiet end against quiet start: ${['cam', 'rec'].map(ratio).join('; ')} (the hub restarted, so its rows are a new process each time).`);
 if ((!camAlive || broken.length || finished !== webms.length)) process.exitCode = 1;

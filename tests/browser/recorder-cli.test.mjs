@@ -5,14 +5,14 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
 import { test } from '../lib/node-test.js';
-import { messageLine, startProcess } from './lib/bot.js';
-import { decodeFrames, discover, startRecorder } from './lib/recording.js';
+import { messageLine, startGstLaunch, startProcess } from './lib/bot.js';
+import { decodeFrames, discover, firstVideoBuffers, startRecorder } from './lib/recording.js';
 import { startPatternBot, waitOnHub } from './lib/scenario.js';
 
 const run = promisify(execFile);
@@ -48,6 +48,9 @@ test('--call USER records that user; SIGINT finishes the file', async () => {
   assert.match(info.audio ?? '', /Opus/);
   assert.ok(info.durationS >= 2 && info.durationS <= 4, `${info.durationS} s`);
   assert.ok(await decodeFrames(file) >= 50);
+  // README: "Each file starts at 0 with a key frame".
+  const [first] = await firstVideoBuffers(file, 1);
+  assert.ok(first?.key && first.ptsS <= 0.05, `first video buffer: ${first?.line}`);
 });
 
 test('--max-duration ends the recording; the call and the recorder go on', async () => {
@@ -125,6 +128,65 @@ test('a full disk is reported, and the recorder serves the next call', { part: '
     const files = readdirSync(inside);
     return files.length === 1 && statSync(join(inside, files[0])).size > 0;
   }, `the new file in ${inside} to grow`, 10000, 200);
+  assert.ok(rec.alive());
+});
+
+// A full disk under one recording while another goes on: the output
+// directory is an ordinary one, and only \`fills\`' files land on a 200 kB
+// tmpfs (the recorder, in a mount namespace of its own, sees it at
+// DIR/small; the test made DIR/fills-<time>.webm symlinks into it for every
+// second of the next two minutes, so whatever name the recorder picks for
+// fills is on the small disk). fills' recording fails; keeps' goes on and
+// plays.
+test('a full disk under one recording: the other goes on and plays', { part: 'full-disk' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'signalrtc-half-full-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const unshare = ['unshare', '--mount', '--propagation', 'private'];
+  if (process.getuid() !== 0) unshare.splice(1, 0, '--user', '--map-root-user');
+  try {
+    await run(unshare[0], [...unshare.slice(1), 'true']);
+  } catch {
+    t.skip('no mount namespace here (unshare --mount failed)');
+    return;
+  }
+  mkdirSync(join(dir, 'small'));
+  const pad = (n) => String(n).padStart(2, '0');
+  for (let s = -5; s < 120; s++) {
+    const d = new Date(Date.now() + s * 1000);
+    const name = `fills-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-` +
+      `${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}.webm`;
+    symlinkSync(join(dir, 'small', name), join(dir, name));
+  }
+  const rec = startProcess('rec-half', unshare[0], [
+    ...unshare.slice(1), 'sh', '-c',
+    'mount -t tmpfs -o size=200k tmpfs "$0/small" && exec "$@"', dir,
+    process.env.SIGNALRTC_RECORD, '--hub', hub.url, '--username', 'rec-half',
+    '--output-dir', dir]);
+  cleanups.push(() => rec.stop());
+  await rec.waitForLine(/^signalrtc-record: on the hub as/);
+  const keeps = startGstLaunch('keeps',
+    'videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=480,framerate=30/1 ' +
+    `! signalrtcsink name=keeps hub-url=${hub.url} username=keeps call=rec-half ` +
+    'audiotestsrc is-live=true ! keeps.');
+  cleanups.push(() => keeps.stop());
+  await rec.waitForLine(/^signalrtc-record: recording keeps into /);
+  const fills = startGstLaunch('fills',
+    'videotestsrc is-live=true pattern=snow ! video/x-raw,width=640,height=480,framerate=30/1 ' +
+    `! signalrtcsink name=fills hub-url=${hub.url} username=fills call=rec-half ` +
+    'audiotestsrc is-live=true ! fills.');
+  cleanups.push(() => fills.stop());
+  const failed = await rec.waitForLine(/^signalrtc-record: recording \S*fills-\S* failed: /, 40000);
+  assert.match(failed, /space|write|resource/i);
+  const keepsFile = readdirSync(dir).find((f) => /^keeps-.*\.webm$/.test(f));
+  assert.ok(keepsFile, `keeps' file in ${readdirSync(dir)}`);
+  const sizeThen = statSync(join(dir, keepsFile)).size;
+  await waitFor(() => statSync(join(dir, keepsFile)).size > sizeThen + 64 * 1024,
+    'keeps\' file to grow after fills\' failed', 15000, 200);
+  await keeps.stop();
+  await rec.waitForLine(new RegExp(`^signalrtc-record: finished \\S*${keepsFile}`), 20000);
+  const info = await discover(join(dir, keepsFile));
+  assert.ok(info.video && info.audio && info.durationS >= 2, info.text);
+  assert.ok(await decodeFrames(join(dir, keepsFile)) >= 50);
   assert.ok(rec.alive());
 });
 

@@ -122,5 +122,13 @@ test('the hub restarts mid-call: one file, and chat after the rejoin lands in it
     .map((l) => JSON.parse(l).text);
   assert.deepEqual(lines, ['before the restart', 'after the restart']);
   assert.equal(rec.files().filter((f) => f.endsWith('.webm')).length, 1, `${rec.files()}`);
+  // Back on the new hub for good: the next call gets a file of its own.
+  await page.call('rec');
+  await page.waitForState('rec', 'connected');
+  await sleep(2500);
+  await page.hangUp('rec');
+  const [, next] = await rec.waitFinished(2, 20000);
+  assert.notEqual(next, done);
+  await assertPlays(next, 1.5, 5);
   await page.page.close();
 });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
-import { decodeFrames, discover, startRecorder } from './lib/recording.js';
+import { decodeFrames, discover, firstVideoBuffers, startRecorder } from './lib/recording.js';
 import { webRoot } from './lib/scenario.js';
 
 let hub;
@@ -28,6 +28,15 @@ after(async () => {
   await browser?.close();
   await hub?.stop();
 });
+
+// README: "Each file starts at 0 with a key frame".
+async function assertStartsWithKeyFrame (file) {
+  const first = await firstVideoBuffers(file, 10);
+  console.log(`# ${basename(file)}: first video pts ${first.map((b) => b.ptsS.toFixed(3) + (b.key ? 'K' : '')).join(' ')}`);
+  assert.ok(first.length > 0, `video buffers in ${file}`);
+  assert.ok(first[0].key, `the first video frame is a key frame: ${first[0].line}`);
+  assert.ok(first[0].ptsS <= 0.05, `the first video frame is at 0: ${first[0].line}`);
+}
 
 // Calls the recorder from `page` for `seconds`, hangs up; returns the call's
 // length as the page saw it (connected to hang-up), in seconds.
@@ -59,6 +68,7 @@ test('a 5 s call gives one WebM file with video and audio that plays', async () 
     `file ${info.durationS} s, call ${callS} s`);
   const frames = await decodeFrames(file);
   assert.ok(frames >= 100, `${frames} frames decode`);
+  await assertStartsWithKeyFrame(file);
   assert.ok(rec.alive(), 'the recorder goes on');
   await page.page.close();
 });
@@ -77,6 +87,7 @@ test('the MP4 variant: H.264 and AAC', async () => {
   assert.ok(Math.abs(info.durationS - callS) <= 1,
     `file ${info.durationS} s, call ${callS} s`);
   assert.ok(await decodeFrames(file) >= 100);
+  await assertStartsWithKeyFrame(file);
   await page.page.close();
 });
 

@@ -2499,6 +2499,33 @@ TEST_F (Elements, SetupTimeoutEndsACallThatNeverConnects)
   expect_no_errors ();
 }
 
+/* Found by the soak: Ctrl-C to a gst-launch -e sender whose call was still
+ * being set up hung gst-launch (until setup-timeout ended the call). The
+ * EOS went into that call's webrtcbin, whose pads wait for negotiation, and
+ * the application thread waited with them. A call in setup now gets no
+ * EOS; the sender ends at once. */
+TEST_F (Elements, EosWhileACallIsBeingSetUp)
+{
+  ASSERT_TRUE (start_hub ());
+  FakePeer mute (url (), ctx_.get (), "mute");
+  ASSERT_TRUE (wait_until ([&] { return mute.connected (); }, 10000));
+  LaunchProcess *sender = launch (
+      "gst-launch-1.0 -e videotestsrc is-live=true ! video/x-raw,width=320,"
+      "height=240 ! signalrtcsink name=cam hub-url="
+      + url ()
+      + " username=cam call=mute "
+        "audiotestsrc is-live=true ! cam.");
+  ASSERT_NE (sender, nullptr);
+  ASSERT_TRUE (wait_until ([&] { return mute.offers ().size () == 1; }, 15000));
+  /* Its media has reached the call's webrtcbin by now. */
+  run_for (1000);
+  sender->signal (SIGINT);
+  EXPECT_TRUE (wait_until ([&] { return sender->exited (); }, 10000))
+      << "gst-launch -e did not end within 10 s of SIGINT (setup-timeout is "
+         "30 s)";
+  EXPECT_EQ (sender->exit_status (), 0);
+}
+
 /* Defect: send-message to a call whose channel was not open yet dropped
  * the text. It now waits for the channel; a message that can reach nobody
  * is refused and said so. */

@@ -63,3 +63,24 @@ export async function decodeFrames (file) {
   ], { timeout: 60000, maxBuffer: 64 * 1024 * 1024 });
   return stdout.split('\n').filter((l) => /v: last-message = chain/.test(l)).length;
 }
+
+// The first `count` video buffers of `file` as stored (demuxed, not
+// decoded): [{ptsS, key}], key false for a delta frame.
+export async function firstVideoBuffers (file, count = 3) {
+  const demux = file.endsWith('.mp4') ? 'qtdemux' : 'matroskademux';
+  const { stdout } = await run('gst-launch-1.0', [
+    '-v', 'filesrc', `location=${file}`, '!', demux, 'name=d',
+    'd.video_0', '!', 'fakesink', 'name=v', 'silent=false', `num-buffers=${count}`,
+  ], { timeout: 30000, maxBuffer: 16 * 1024 * 1024 });
+  const out = [];
+  for (const line of stdout.split('\n')) {
+    if (!/v: last-message = chain/.test(line)) continue;
+    const pts = /pts: (\d+):(\d+):(\d+\.\d+)/.exec(line);
+    out.push({
+      ptsS: pts ? Number(pts[1]) * 3600 + Number(pts[2]) * 60 + Number(pts[3]) : null,
+      key: !/delta-unit/.test(line),
+      line: line.trim(),
+    });
+  }
+  return out;
+}

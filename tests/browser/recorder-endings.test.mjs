@@ -129,6 +129,6 @@ test('the hub restarts mid-call: one file, and chat after the rejoin lands in it
   await page.hangUp('rec');
   const [, next] = await rec.waitFinished(2, 20000);
   assert.notEqual(next, done);
-  await assertPlays(next, 1.5, 5);
+  await assertPlays(next, 1.5, 15);
   await page.page.close();
 });

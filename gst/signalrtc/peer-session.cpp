@@ -603,16 +603,23 @@ PeerSession::create_offer ()
           return;
         }
         self->hop ([held] (PeerSession &s) {
-          if (s.stopped_)
-            return;
-          g_signal_emit_by_name (s.webrtc_, "set-local-description",
-                                 held.get (), nullptr);
-          s.send_local_description (held.get ());
+          s.set_local_description (held.get ());
         });
       },
       new WeakSession (weak_from_this ()),
       [] (gpointer data) { delete static_cast<WeakSession *> (data); });
   g_signal_emit_by_name (webrtc_, "create-offer", nullptr, promise);
+}
+
+/* Hub thread: our offer or answer is made; webrtcbin takes it, and the
+ * peer gets it. */
+void
+PeerSession::set_local_description (GstWebRTCSessionDescription *desc)
+{
+  if (stopped_)
+    return;
+  g_signal_emit_by_name (webrtc_, "set-local-description", desc, nullptr);
+  send_local_description (desc);
 }
 
 void
@@ -795,11 +802,7 @@ PeerSession::on_remote_description_set (bool offer)
           return;
         }
         self->hop ([held] (PeerSession &s) {
-          if (s.stopped_)
-            return;
-          g_signal_emit_by_name (s.webrtc_, "set-local-description",
-                                 held.get (), nullptr);
-          s.send_local_description (held.get ());
+          s.set_local_description (held.get ());
         });
       },
       new WeakSession (weak_from_this ()),

@@ -140,6 +140,7 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void handle_description (const PeerSignal &signal);
   void on_remote_description_set (bool offer);
   void add_remote_candidate (const PeerSignal &signal);
+  void set_local_description (GstWebRTCSessionDescription *desc);
   void send_local_description (GstWebRTCSessionDescription *desc);
   void send_local_candidate (guint mline, const std::string &candidate);
   void fail (const std::string &why);

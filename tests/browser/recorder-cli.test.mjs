@@ -28,6 +28,19 @@ after(async () => {
   await hub?.stop();
 });
 
+// The command that runs a program in a mount namespace of its own (as root
+// in a user namespace when we are not root), or null where there is none.
+async function mountNamespace () {
+  const unshare = ['unshare', '--mount', '--propagation', 'private'];
+  if (process.getuid() !== 0) unshare.splice(1, 0, '--user', '--map-root-user');
+  try {
+    await run(unshare[0], [...unshare.slice(1), 'true']);
+    return unshare;
+  } catch {
+    return null;
+  }
+}
+
 async function sender (name) {
   const bot = startPatternBot(hub, name);
   cleanups.push(() => bot.stop());
@@ -97,11 +110,8 @@ test('two recordings, then SIGINT: nothing of them is left (leaks tracer)', asyn
 test('a full disk is reported, and the recorder serves the next call', { part: 'full-disk' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'signalrtc-full-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const unshare = ['unshare', '--mount', '--propagation', 'private'];
-  if (process.getuid() !== 0) unshare.splice(1, 0, '--user', '--map-root-user');
-  try {
-    await run(unshare[0], [...unshare.slice(1), 'true']);
-  } catch {
+  const unshare = await mountNamespace();
+  if (!unshare) {
     t.skip('no mount namespace here (unshare --mount failed)');
     return;
   }
@@ -141,11 +151,8 @@ test('a full disk is reported, and the recorder serves the next call', { part: '
 test('a full disk under one recording: the other goes on and plays', { part: 'full-disk' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'signalrtc-half-full-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const unshare = ['unshare', '--mount', '--propagation', 'private'];
-  if (process.getuid() !== 0) unshare.splice(1, 0, '--user', '--map-root-user');
-  try {
-    await run(unshare[0], [...unshare.slice(1), 'true']);
-  } catch {
+  const unshare = await mountNamespace();
+  if (!unshare) {
     t.skip('no mount namespace here (unshare --mount failed)');
     return;
   }

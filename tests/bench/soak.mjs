@@ -96,6 +96,7 @@ log(`hub on ${hub.url}; cam pid ${cam.pid}, rec pid ${rec.pid}`);
 
 const stats = { started: 0, ended: 0, failed: 0, killed: 0, byKind: {} };
 const live = new Set();
+const chatted = new Set(); // page callers of rec that sent a chat line
 let serial = 0;
 
 // One caller of `kind`: resolves when it is gone. A caller that never
@@ -127,7 +128,10 @@ async function caller (kind, lifeS) {
       try {
         await page.call(target);
         await page.waitForState(target, 'connected', 30000);
-        if (target === 'rec') await page.sendChat(target, `hello from ${name}`);
+        if (target === 'rec') {
+          await page.sendChat(target, `hello from ${name}`);
+          chatted.add(name);
+        }
         await sleep(lifeS * 1000);
         if (random() < 0.5) await page.hangUp(target);
         else stats.killed++;
@@ -202,6 +206,15 @@ await rec.stop({ signal: 'SIGINT', graceMs: 15000 });
 const finished = rec.lines.filter((l) => /^signalrtc-record: finished /.test(l)).length;
 const webms = readdirSync(rec.dir).filter((f) => f.endsWith('.webm'));
 const chats = readdirSync(rec.dir).filter((f) => f.endsWith('.jsonl'));
+// Each chat line sent is in its caller's .jsonl.
+const chatMissing = [];
+for (const name of chatted) {
+  const log = chats.find((f) => f.startsWith(`${name}-`));
+  const lines = log ? readFileSync(`${rec.dir}/${log}`, 'utf8').trim().split('\n') : [];
+  if (!lines.some((l) => { try { return JSON.parse(l).text === `hello from ${name}`; } catch { return false; } })) {
+    chatMissing.push(name);
+  }
+}
 let plays = 0;
 const broken = [];
 for (const f of webms) {
@@ -227,7 +240,8 @@ const fmt = (h) => h ? `${h.rssMiB.toFixed(1)} / ${h.threads} / ${h.fds}${h.elem
 console.log(`Soak, ${minutes} min, seed ${option('seed', '1')}: ${stats.started} calls (${KINDS.map((k) => `${k} ${stats.byKind[k] ?? 0}`).join(', ')}), ` +
   `${stats.killed} ended by SIGKILL or a closed page, ${stats.failed} never connected or failed; ` +
   `${restarts} hub restarts; cam ${camAlive ? 'alive' : 'DEAD'} at the end.`);
-console.log(`Recordings: ${finished} finished, ${webms.length} .webm files, ${plays} play, ${chats.length} chat logs${broken.length ? `; not playing: ${broken.join(', ')}` : ''}.`);
+console.log(`Recordings: ${finished} finished, ${webms.length} .webm files, ${plays} play, ${chats.length} chat logs${broken.length ? `; not playing: ${broken.join(', ')}` : ''}; ` +
+  `${chatted.size - chatMissing.length} of ${chatted.size} chat lines sent are in their caller's .jsonl${chatMissing.length ? ` (missing: ${chatMissing.join(', ')})` : ''}.`);
 console.log('');
 console.log('| when | calls up | cam: RSS MiB / threads / fds / elements | rec: the same | hub: RSS MiB / threads / fds |');
 console.log('|---|---:|---|---|---|');
@@ -245,4 +259,4 @@ if (fromTwo && lastBusy && fromTwo !== lastBusy) {
     ['cam', 'rec'].map((w) => `${w} ${(lastBusy[w].rssMiB / fromTwo[w].rssMiB).toFixed(3)}x`).join(', ') + '.');
 }
 console.log(`Quiet end against quiet start: ${['cam', 'rec'].map(ratio).join('; ')} (the hub restarted, so its rows are a new process each time).`);
-if ((!camAlive || broken.length || finished !== webms.length)) process.exitCode = 1;
+if (!camAlive || broken.length || finished !== webms.length || chatMissing.length) process.exitCode = 1;

@@ -102,10 +102,9 @@ drop_source (GSource *&source)
 
 struct Recorder::Entry
 {
-  explicit Entry (std::string connection_id, std::string username,
-                  std::string path, const std::string &chat_path)
-      : connection_id (std::move (connection_id)),
-        username (std::move (username)), path (std::move (path)),
+  Entry (std::string username, std::string path,
+         const std::string &chat_path)
+      : username (std::move (username)), path (std::move (path)),
         chat (chat_path)
   {}
   ~Entry ()
@@ -122,7 +121,6 @@ struct Recorder::Entry
     Ended      /* the file is finished (or failed): nothing more */
   };
 
-  std::string connection_id; /* lock_: a hub restart changes it */
   const std::string username;
   /* Chosen when the entry is made; the file exists from the first track. */
   const std::string path;
@@ -223,18 +221,10 @@ Recorder::entry_for (const std::string &connection_id,
     return it->second;
   std::string stem = unique_basename (username);
   auto e = std::make_shared<Entry> (
-      connection_id, username,
-      stem + "." + record_format_extension (options_.format), stem + ".jsonl");
+      username, stem + "." + record_format_extension (options_.format),
+      stem + ".jsonl");
   calls_[connection_id] = e;
   return e;
-}
-
-std::shared_ptr<Recorder::Entry>
-Recorder::find (const std::string &connection_id)
-{
-  std::lock_guard<std::mutex> lock (lock_);
-  auto it = calls_.find (connection_id);
-  return it == calls_.end () ? nullptr : it->second;
 }
 
 /* Streaming thread: a track of a call appeared. */
@@ -485,7 +475,6 @@ Recorder::on_call_message (const GstStructure *s)
     if (it != calls_.end ()) {
       auto e = it->second;
       calls_.erase (it);
-      e->connection_id = id;
       calls_[id] = e;
     }
   } else if (g_str_equal (name, "signalrtc-peer-disconnected") && id) {

@@ -76,7 +76,6 @@ class Recorder
   /* The live call of @connection_id, made if new. Takes lock_. */
   std::shared_ptr<Entry> entry_for (const std::string &connection_id,
                                     const std::string &username);
-  std::shared_ptr<Entry> find (const std::string &connection_id);
   /* lock_ held. */
   std::string unique_basename (const std::string &username);
 

@@ -134,6 +134,20 @@ CallTable::from_before (const std::string &id) const
   return it != calls_.end () && it->second.from_before;
 }
 
+std::vector<std::string>
+CallTable::calls_from_before () const
+{
+  std::vector<std::pair<std::uint64_t, std::string>> found;
+  for (const auto &[id, call] : calls_)
+    if (call.from_before)
+      found.emplace_back (call.order, id);
+  std::sort (found.begin (), found.end ());
+  std::vector<std::string> ids;
+  for (auto &[order, id] : found)
+    ids.push_back (std::move (id));
+  return ids;
+}
+
 std::optional<std::string>
 CallTable::end_call (const std::string &id)
 {

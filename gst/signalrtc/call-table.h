@@ -79,6 +79,8 @@ class CallTable
   std::optional<std::string> end_call (const std::string &id);
   /* The call is from before (not re-keyed since hub_connected ()). */
   bool from_before (const std::string &id) const;
+  /* The ids of the calls from before, oldest first. */
+  std::vector<std::string> calls_from_before () const;
 
  private:
   struct Call

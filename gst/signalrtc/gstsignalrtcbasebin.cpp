@@ -53,6 +53,7 @@ enum
   PROP_LOCAL_ADDRESSES,
   PROP_STATS_INTERVAL,
   PROP_SETUP_TIMEOUT,
+  PROP_REJOIN_TIMEOUT,
 };
 
 enum
@@ -73,6 +74,7 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_RECONNECT TRUE
 #define DEFAULT_STATS_INTERVAL 5000
 #define DEFAULT_SETUP_TIMEOUT 30
+#define DEFAULT_REJOIN_TIMEOUT 60
 
 GType
 gst_signalrtc_video_codec_get_type (void)
@@ -159,7 +161,8 @@ struct BinState : public PeerSession::Delegate
          reconnect = DEFAULT_RECONNECT;
     guint max_peers = DEFAULT_MAX_PEERS, latency = DEFAULT_LATENCY,
           stats_interval = DEFAULT_STATS_INTERVAL,
-          setup_timeout = DEFAULT_SETUP_TIMEOUT;
+          setup_timeout = DEFAULT_SETUP_TIMEOUT,
+          rejoin_timeout = DEFAULT_REJOIN_TIMEOUT;
   };
 
   explicit BinState (GstSignalrtcBaseBin *bin) : self (bin) {}
@@ -174,7 +177,8 @@ struct BinState : public PeerSession::Delegate
            reconnect = DEFAULT_RECONNECT;
   guint max_peers = DEFAULT_MAX_PEERS, video_bitrate = DEFAULT_VIDEO_BITRATE,
         latency = DEFAULT_LATENCY, stats_interval = DEFAULT_STATS_INTERVAL,
-        setup_timeout = DEFAULT_SETUP_TIMEOUT;
+        setup_timeout = DEFAULT_SETUP_TIMEOUT,
+        rejoin_timeout = DEFAULT_REJOIN_TIMEOUT;
   GstSignalrtcVideoCodec video_codec = DEFAULT_VIDEO_CODEC;
 
   /* The hub thread's context (ctx_lock; set and cleared by the thread
@@ -189,6 +193,12 @@ struct BinState : public PeerSession::Delegate
   Settings settings;
   std::unique_ptr<HubClient> client;
   GSource *stats_source = nullptr;
+  /* Ends the calls from before a new hub connection whose users have not
+   * come back (armed by on_connected). */
+  GSource *rejoin_source = nullptr;
+  void arm_rejoin_timer ();
+  void stop_rejoin_timer ();
+  void rejoin_timed_out ();
   std::string my_id;
   CallTable calls;
   std::map<std::string, std::shared_ptr<PeerSession>> sessions;
@@ -286,6 +296,7 @@ BinState::read_settings ()
   s.latency = latency;
   s.stats_interval = stats_interval;
   s.setup_timeout = setup_timeout;
+  s.rejoin_timeout = rejoin_timeout;
   GST_OBJECT_UNLOCK (self);
   if (s.local_addresses.empty ())
     s.local_addresses = default_local_addresses ();
@@ -508,6 +519,7 @@ BinState::join_hub ()
 void
 BinState::leave_hub ()
 {
+  stop_rejoin_timer ();
   if (stats_source) {
     g_source_destroy (stats_source);
     g_source_unref (stats_source);
@@ -535,6 +547,7 @@ BinState::on_connected (const std::string &id, bool reconnected)
    * (their media does not pass through the hub) until their users show up
    * again with new ids, which re-keys them (user_present). */
   calls.hub_connected ();
+  arm_rejoin_timer ();
   client->invoke ("NewUser", {JsonValue::from_string (settings.username)},
                   [this] (const JsonValue &, const GError *error) {
                     if (error)
@@ -544,6 +557,51 @@ BinState::on_connected (const std::string &id, bool reconnected)
   post (gst_structure_new ("signalrtc-hub-connected", "connection-id",
                            G_TYPE_STRING, id.c_str (), "reconnected",
                            G_TYPE_BOOLEAN, reconnected, nullptr));
+}
+
+/* A user whose call went on through our new hub connection must show up
+ * again (with a new connection id, which re-keys the call) within
+ * rejoin-timeout: one who never does is gone (killed while the hub was
+ * away, say), and nothing else would end the call: the hub that knew them,
+ * and would have said UserDisconnect, is not the one we are on now, and a
+ * peer that vanished sends nothing that webrtcbin 1.22 would notice (no
+ * ICE consent freshness). */
+void
+BinState::arm_rejoin_timer ()
+{
+  stop_rejoin_timer ();
+  if (!settings.rejoin_timeout || calls.calls_from_before ().empty ())
+    return;
+  rejoin_source = g_timeout_source_new_seconds (settings.rejoin_timeout);
+  g_source_set_callback (
+      rejoin_source,
+      [] (gpointer data) -> gboolean {
+        static_cast<BinState *> (data)->rejoin_timed_out ();
+        return G_SOURCE_REMOVE;
+      },
+      this, nullptr);
+  g_source_attach (rejoin_source, ctx);
+}
+
+void
+BinState::stop_rejoin_timer ()
+{
+  if (!rejoin_source)
+    return;
+  g_source_destroy (rejoin_source);
+  g_source_unref (rejoin_source);
+  rejoin_source = nullptr;
+}
+
+void
+BinState::rejoin_timed_out ()
+{
+  g_source_unref (rejoin_source);
+  rejoin_source = nullptr;
+  const std::string why = "the user did not come back to the hub within "
+                          + std::to_string (settings.rejoin_timeout) + " s";
+  for (const std::string &id : calls.calls_from_before ())
+    end_session (id, why);
 }
 
 void
@@ -965,6 +1023,9 @@ gst_signalrtc_base_bin_set_property (GObject *object, guint prop_id,
   case PROP_SETUP_TIMEOUT:
     st->setup_timeout = g_value_get_uint (value);
     break;
+  case PROP_REJOIN_TIMEOUT:
+    st->rejoin_timeout = g_value_get_uint (value);
+    break;
   case PROP_VIDEO_CODEC:
     st->video_codec = (GstSignalrtcVideoCodec)g_value_get_enum (value);
     break;
@@ -1030,6 +1091,9 @@ gst_signalrtc_base_bin_get_property (GObject *object, guint prop_id,
     break;
   case PROP_SETUP_TIMEOUT:
     g_value_set_uint (value, st->setup_timeout);
+    break;
+  case PROP_REJOIN_TIMEOUT:
+    g_value_set_uint (value, st->rejoin_timeout);
     break;
   case PROP_VIDEO_CODEC:
     g_value_set_enum (value, st->video_codec);
@@ -1472,6 +1536,16 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
                          "saying why, and frees its max-peers slot (0: "
                          "never)",
                          0, 3600, DEFAULT_SETUP_TIMEOUT, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_REJOIN_TIMEOUT,
+      g_param_spec_uint ("rejoin-timeout", "Rejoin timeout",
+                         "After a reconnection to the hub (a hub restart), "
+                         "calls go on while their users come back with new "
+                         "connection ids; end the call of a user who has not "
+                         "come back this many seconds after we did, with a "
+                         "signalrtc-peer-disconnected saying why (0: never; "
+                         "keep the call as long as its media flows)",
+                         0, 3600, DEFAULT_REJOIN_TIMEOUT, flags));
   g_object_class_install_property (
       gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint ("stats-interval", "Stats interval",

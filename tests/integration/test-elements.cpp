@@ -2370,6 +2370,64 @@ TEST_F (Elements, HubRestartKeepsOneCall)
   expect_no_errors ();
 }
 
+/* After a hub restart, a call whose user never comes back to the hub (here
+ * a viewer that does not reconnect, its media still flowing) is ended
+ * rejoin-timeout after we are back, saying why; the call of a user who
+ * did come back goes on. Found by the soak: a caller SIGKILLed while the
+ * hub was away held its call in signalrtc-record for good. */
+TEST_F (Elements, ACallWhoseUserDoesNotComeBackEnds)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_sender ("cam", url (), "reconnect=true rejoin-timeout=5");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &back = add_receiver ("back", url (), "call=cam reconnect=true");
+  Peer &gone = add_receiver ("gone", url (), "call=cam reconnect=false");
+  ASSERT_TRUE (back.valid () && back.play () && gone.valid () && gone.play ());
+  ASSERT_TRUE (wait_until (
+      [&] { return back.video_frames () >= 30 && gone.video_frames () >= 30; },
+      20000))
+      << "no calls before the restart";
+  auto gone_id = cam.last_field ("signalrtc-peer-connected", "connection-id",
+                                 "username", "gone");
+  ASSERT_TRUE (gone_id);
+
+  note ("test", "SIGKILL to the hub, then back on the same port");
+  hub_.kill ();
+  ASSERT_TRUE (wait_until (
+      [&] { return gone.count ("signalrtc-hub-lost") > 0; }, 10000));
+  g_autoptr (GError) error = nullptr;
+  ASSERT_TRUE (hub_.restart (&error)) << error->message;
+  ASSERT_TRUE (wait_until (
+      [&] {
+        return cam.count ("signalrtc-peer-rejoined", "username", "back") > 0;
+      },
+      30000));
+  /* The viewer that did not come back still gets frames until cam lets
+   * its call go. */
+  ASSERT_TRUE (wait_until (
+      [&] {
+        return cam.count ("signalrtc-peer-disconnected", "connection-id",
+                          *gone_id)
+               > 0;
+      },
+      20000))
+      << "cam kept the call of a user who never came back";
+  auto reason = cam.last_field ("signalrtc-peer-disconnected", "reason",
+                                "connection-id", *gone_id);
+  ASSERT_TRUE (reason);
+  EXPECT_NE (reason->find ("did not come back to the hub within 5 s"),
+             std::string::npos)
+      << *reason;
+  EXPECT_TRUE (
+      wait_until ([&] { return webrtcbins_in (cam.bin ()) == 1; }, 5000));
+  EXPECT_EQ (cam.count ("signalrtc-peer-disconnected", "username", "back"), 0u);
+  guint64 before = back.video_frames ();
+  EXPECT_TRUE (wait_until (
+      [&] { return back.video_frames () >= before + 30; }, 15000))
+      << "the call of the user who came back stopped";
+}
+
 /* After a hub restart, signaling of the call in progress goes to the new
  * ids: the callee (here a signaling-only peer) asks for a renegotiation
  * from its new connection, and the caller offers again, to that

@@ -44,6 +44,9 @@ struct Case
   std::vector<Step> steps;
   /* Calls held at the end. */
   std::size_t calls;
+  /* Of those, the calls from before whose users have not come back, oldest
+   * first (what rejoin-timeout ends). */
+  std::vector<std::string> from_before = {};
 };
 
 CallTable::Rules
@@ -116,6 +119,30 @@ const Case kCases[] = {
       {Step::Present, "n1", "cam", false, "c1"},
       {Step::Present, "n1", "cam", false}},
      1},
+    {"hub restart: users who do not come back are left from before, oldest "
+     "first",
+     {},
+     {{Step::Start, "c3", "carol"},
+      {Step::Start, "c1", "alice"},
+      {Step::Start, "c2", "bob"},
+      {Step::HubConnected},
+      {Step::Present, "n1", "alice", false, "c1"}},
+     3,
+     {"c3", "c2"}},
+    {"hub restart twice: a call re-keyed in between is from before again",
+     {},
+     {{Step::Start, "c1", "alice"},
+      {Step::HubConnected},
+      {Step::Present, "n1", "alice", false, "c1"},
+      {Step::HubConnected}},
+     1,
+     {"n1"}},
+    {"a call from before that ends is not left over",
+     {},
+     {{Step::Start, "c1", "alice"},
+      {Step::HubConnected},
+      {Step::End, "c1", "", false, ""}},
+     0},
     {"hub restart: a caller's new id takes over the call it made",
      {},
      {{Step::Start, "c1", "alice"},
@@ -146,7 +173,8 @@ const Case kCases[] = {
       {Step::HubConnected},
       {Step::Present, "n1", "cam", false},
       {Step::Offer, "", "eve", false, "max-peers reached"}},
-     1},
+     1,
+     {"x"}},
     {"incoming calls: the rules, in order",
      calling ("", 2, false, {"alice", "bob"}),
      {{Step::Offer, "", "eve", false, "not in allowed-users"},
@@ -195,6 +223,7 @@ TEST (CallTable, Scripts)
       }
     }
     EXPECT_EQ (table.calls (), c.calls);
+    EXPECT_EQ (table.calls_from_before (), c.from_before);
   }
 }
 

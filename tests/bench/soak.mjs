@@ -20,7 +20,9 @@
 // them on SIGUSR1 (GST_LEAKS_TRACER_SIG). At the end every finished recording is checked with
 // gst-discoverer-1.0. Runs inside scripts/isolated (the wrapper sees to it).
 
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
 import { startGstLaunch, startProcess } from '../browser/lib/bot.js';
 import { launchChromium, openApp } from '../browser/lib/browser.js';
@@ -47,6 +49,19 @@ function random () {
 }
 const pick = (items) => items[Math.floor(random() * items.length)];
 const between = (lo, hi) => lo + random() * (hi - lo);
+
+const execFileP = promisify(execFile);
+async function trimmable () {
+  try { await execFileP('gdb', ['--version']); return true; } catch { return false; }
+}
+async function mallocTrim (pid) {
+  try {
+    await execFileP('gdb', ['-p', String(pid), '-batch', '-nx', '-ex', 'call (int) malloc_trim(0)'],
+      { timeout: 60000 });
+  } catch (err) {
+    log(`malloc_trim in ${pid} failed: ${err.message.split('\n')[0]}`);
+  }
+}
 
 function log (text) {
   process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
@@ -201,6 +216,14 @@ await Promise.allSettled([...live]);
 await sleep(20000);
 await sample('end (quiet)');
 
+// How much of what cam and rec hold at the end is free memory that malloc
+// keeps (glibc's arenas do not shrink by themselves): ask each to give it
+// back (gdb calls malloc_trim(0) in the process) and sample again.
+if (await trimmable()) {
+  for (const proc of [cam, rec]) await mallocTrim(proc.pid);
+  await sample('end, after malloc_trim');
+}
+
 // Every recording must have finished and must play.
 await rec.stop({ signal: 'SIGINT', graceMs: 15000 });
 const finished = rec.lines.filter((l) => /^signalrtc-record: finished /.test(l)).length;
@@ -235,7 +258,8 @@ rec.cleanup();
 // The table.
 const signed = (n) => (n >= 0 ? `+${n}` : String(n));
 const first = rows[0];
-const last = rows[rows.length - 1];
+const last = rows.find((r) => r.label === 'end (quiet)');
+const trimmed = rows.find((r) => r.label === 'end, after malloc_trim');
 const fmt = (h) => h ? `${h.rssMiB.toFixed(1)} / ${h.threads} / ${h.fds}${h.elements === undefined ? '' : ` / ${h.elements}`}` : 'gone';
 console.log(`Soak, ${minutes} min, seed ${option('seed', '1')}: ${stats.started} calls (${KINDS.map((k) => `${k} ${stats.byKind[k] ?? 0}`).join(', ')}), ` +
   `${stats.killed} ended by SIGKILL or a closed page, ${stats.failed} never connected or failed; ` +
@@ -259,4 +283,11 @@ if (fromTwo && lastBusy && fromTwo !== lastBusy) {
     ['cam', 'rec'].map((w) => `${w} ${(lastBusy[w].rssMiB / fromTwo[w].rssMiB).toFixed(3)}x`).join(', ') + '.');
 }
 console.log(`Quiet end against quiet start: ${['cam', 'rec'].map(ratio).join('; ')} (the hub restarted, so its rows are a new process each time).`);
+if (trimmed) {
+  console.log('After malloc_trim(0) at the quiet end, against the quiet start: ' +
+    ['cam', 'rec'].map((w) => trimmed[w] && first[w]
+      ? `${w} ${trimmed[w].rssMiB.toFixed(1)} MiB (${(trimmed[w].rssMiB / first[w].rssMiB).toFixed(2)}x; ` +
+        `malloc gave back ${(last[w].rssMiB - trimmed[w].rssMiB).toFixed(1)} MiB)`
+      : `${w}: gone`).join(', ') + '.');
+}
 if (!camAlive || broken.length || finished !== webms.length || chatMissing.length) process.exitCode = 1;

@@ -12,7 +12,7 @@
 // --allow-loopback-in-peer-connection, and the host-resolver rule stops the
 // DNS look-ups it would otherwise try toward Google's hosts.
 
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -78,18 +78,44 @@ function childPids () {
 // a context of its own, so pages share no storage and each one is a visible
 // window of its own. Pages in different browsers share nothing, so a test
 // that kills one browser leaves the other's pages running.
-export async function launchChromium () {
+//
+// `host`: a test host of tests/lib/netsim.js to run this Chromium on (its
+// network namespace; playwright talks to it over a pipe, which crosses
+// namespaces). Such a browser reaches the hub over the link, at
+// `origin` (http://198.18.i.1:PORT): that origin is treated as secure (so
+// getUserMedia works over plain http) and kept from the host-resolver
+// rule, and no loopback candidates are gathered (the host's loopback is
+// its own; only the link joins the hosts).
+export async function launchChromium ({ host = null, origin = null } = {}) {
   if (process.env.SIGNALRTC_ISOLATED !== '1') {
     throw new Error('browser tests open WebRTC connections: run them inside ' +
       'scripts/isolated (meson test does)');
   }
   const { chromium } = loadPlaywright();
+  let executablePath = CHROMIUM;
+  let args = CHROMIUM_ARGS;
+  let wrapperDir = null;
+  if (host) {
+    wrapperDir = mkdtempSync(join(tmpdir(), 'signalrtc-chromium-'));
+    executablePath = join(wrapperDir, 'chromium');
+    const [program, prefix] = host.command(CHROMIUM);
+    writeFileSync(executablePath, '#!/bin/sh\nexec ' +
+      [program, ...prefix].map((a) => `'${a}'`).join(' ') + ' "$@"\n');
+    chmodSync(executablePath, 0o755);
+    const hostName = origin ? new URL(origin).hostname : null;
+    args = CHROMIUM_ARGS
+      .filter((a) => a !== '--allow-loopback-in-peer-connection')
+      .map((a) => a.startsWith('--host-resolver-rules=') && hostName
+        ? `${a} , EXCLUDE ${hostName}` : a);
+    if (origin) args.push(`--unsafely-treat-insecure-origin-as-secure=${origin}`);
+  }
   const before = childPids();
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args,
   });
+  if (wrapperDir) rmSync(wrapperDir, { recursive: true, force: true });
   const pid = [...childPids()].find((p) => !before.has(p)) ?? null;
   return {
     browser,
@@ -112,8 +138,10 @@ export async function launchChromium () {
 }
 
 // The app's URL on the hub (which serves examples/web with --web-root).
-export function appUrl (hub, name, params = {}) {
-  const url = new URL('/', hub.origin);
+// `hub.origin` may be overridden per page (openApp's `origin`): a page on
+// a netsim host reaches the hub at its link address.
+export function appUrl (hub, name, params = {}, origin = hub.origin) {
+  const url = new URL('/', origin);
   url.searchParams.set('name', name);
   url.searchParams.set('autojoin', '1');
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));
@@ -125,7 +153,7 @@ export function appUrl (hub, name, params = {}) {
 // `media: false`: the page gets no camera or microphone (getUserMedia
 // refuses, as on a machine without devices), so its calls carry only the
 // data channel.
-export async function openApp (browser, hub, name, params = {}, { media = true } = {}) {
+export async function openApp (browser, hub, name, params = {}, { media = true, origin = hub.origin } = {}) {
   const page = await browser.newPage();
   if (!media) {
     await page.addInitScript(() => {
@@ -136,7 +164,7 @@ export async function openApp (browser, hub, name, params = {}, { media = true }
   const logs = [];
   page.on('console', (msg) => logs.push(`[${name} ${msg.type()}] ${msg.text()}`));
   page.on('pageerror', (err) => logs.push(`[${name} pageerror] ${err.message}`));
-  await page.goto(appUrl(hub, name, params));
+  await page.goto(appUrl(hub, name, params, origin));
   try {
     await page.waitForSelector('body[data-joined="1"]', { timeout: 15000 });
   } catch (err) {

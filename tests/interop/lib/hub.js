@@ -10,7 +10,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-const READY = /^signalrtc-hub listening on (http:\/\/127\.0\.0\.1:(\d+)(\/\S*))$/;
+// Any address: a netsim test may have it listen on 0.0.0.0.
+const READY = /^signalrtc-hub listening on (http:\/\/[^/\s]+:(\d+)(\/\S*))$/;
 const running = new Set();
 
 // A hub left behind by a test that threw must not outlive the test process.
@@ -69,7 +70,8 @@ export async function startHub (extraArgs = [], { readyTimeoutMs = 10000 } = {})
           clearTimeout(timer);
           proc.stdout.off('data', onData);
           proc.stdout.resume(); // keep draining anything printed later
-          resolve({ url: m[1], port: Number(m[2]), path: m[3] });
+          // Listening on every address: this host reaches it on loopback.
+          resolve({ url: m[1].replace('//0.0.0.0:', '//127.0.0.1:'), port: Number(m[2]), path: m[3] });
           return;
         }
       }

@@ -390,6 +390,25 @@ PeerSession::on_element_added (GstBin *webrtc, GstElement *element,
   }
 }
 
+/* Video we send is retransmitted when the viewer asks (RFC 4588): with
+ * do-nack on its transceiver, webrtcbin offers (or accepts) an rtx payload
+ * type with apt= and an FID ssrc group, and rtpbin keeps what it sent in an
+ * rtprtxsend to answer the viewer's NACKs from. Audio is not: browsers do
+ * not NACK Opus (they conceal a lost packet), and a late audio packet is no
+ * use to them. */
+static void
+enable_retransmission (GstPad *webrtc_sink, const RtpCodec &codec)
+{
+  if (!g_str_equal (codec.media, "video"))
+    return;
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  g_object_get (webrtc_sink, "transceiver", &trans, nullptr);
+  if (!trans)
+    return;
+  g_object_set (trans, "do-nack", TRUE, nullptr);
+  gst_object_unref (trans);
+}
+
 bool
 PeerSession::link_input (SendInput *input, guint pt)
 {
@@ -441,6 +460,7 @@ PeerSession::link_input (SendInput *input, guint pt)
   }
   for (GstElement *e : {queue, pay, filter})
     gst_element_sync_state_with_parent (e);
+  enable_retransmission (sink, *codec);
 
   /* Last, so that data only flows into a ready branch. */
   GstPad *tee_pad = gst_element_request_pad_simple (input->tee (), "src_%u");

@@ -1,0 +1,122 @@
+// Real networks, sending: what a Chromium viewer behind a shaped link gets
+// from a signalrtcsink, beside what it gets from a Chromium sender over the
+// same link in the same run (tests/lib/netsim.js; docs/netsim.md).
+//
+//   tests/bench/run-network-bench [--links clean,1mbit,loss3] [--seconds 14]
+//                                 [--senders bot,chromium] [--bot-props '...']
+//
+// Host a (this process's namespace): the hub, the senders. Host "viewer":
+// a Chromium with the browser client, no camera, answering every call. For
+// each link the viewer is called by each sender in turn: the bot is
+// gst-launch with a 1280x720 30 fps test pattern and a tone into
+// `signalrtcsink call=viewer`; the Chromium sender is the same client with
+// its fake camera, calling the viewer. From the viewer's getStats over
+// --seconds once the call is connected: decoded frames per second, freeze
+// time (totalFreezesDuration), the resolution, the received bitrate, the
+// NACKs and PLIs it sent, packets lost, retransmitted packets received.
+
+import { sleep, startHub } from '../interop/lib/hub.js';
+import { startGstLaunch } from '../browser/lib/bot.js';
+import { launchChromium, openApp } from '../browser/lib/browser.js';
+import { webRoot } from '../browser/lib/scenario.js';
+import { createNetwork, linkCounters } from '../lib/netsim.js';
+import { measureCall } from '../browser/lib/network.js';
+
+function option (name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+export const LINKS = {
+  clean: {},
+  '2mbit': { rate: '2mbit' },
+  '1mbit': { rate: '1mbit' },
+  '500kbit': { rate: '500kbit' },
+  loss1: { loss: 0.01 },
+  loss3: { loss: 0.03 },
+  loss5: { loss: 0.05 },
+  '1mbit-loss2': { rate: '1mbit', loss: 0.02 },
+};
+
+const links = option('links', 'clean,1mbit,loss3').split(',');
+const seconds = Number(option('seconds', '14'));
+const senders = option('senders', 'bot,chromium').split(',');
+const botProps = option('bot-props', '');
+for (const l of links) if (!LINKS[l]) throw new Error(`unknown link ${l}; known: ${Object.keys(LINKS).join(', ')}`);
+
+function log (text) {
+  process.stderr.write(`[network-bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+}
+
+const net = await createNetwork(['viewer']);
+const viewerHost = net.host('viewer');
+const hub = await startHub(['--address', '0.0.0.0', '--web-root', webRoot()]);
+const origin = `http://${viewerHost.gateway}:${hub.port}`;
+const viewerBrowser = await launchChromium({ host: viewerHost, origin });
+const senderBrowser = senders.includes('chromium') ? await launchChromium() : null;
+log(`hub on ${hub.url}; the viewer reaches it at ${origin}`);
+
+const results = [];
+try {
+  for (const link of links) {
+    await net.shape('viewer', 'down', LINKS[link]);
+    for (const sender of senders) {
+      const viewer = await openApp(viewerBrowser, hub, 'viewer', { autoaccept: 1 }, { media: false, origin });
+      const before = await linkCounters(net, 'viewer', 'down');
+      let bot = null;
+      let page = null;
+      let result;
+      try {
+        if (sender === 'bot') {
+          bot = startGstLaunch('bot',
+            'videotestsrc is-live=true ! video/x-raw,width=1280,height=720,framerate=30/1 ' +
+            `! signalrtcsink name=bot hub-url=${hub.url} username=bot call=viewer ${botProps} ` +
+            'audiotestsrc is-live=true wave=sine freq=440 ! bot.');
+          result = await measureCall(viewer, 'bot', { seconds });
+        } else {
+          page = await openApp(senderBrowser, hub, 'chromium');
+          await page.call('viewer');
+          result = await measureCall(viewer, 'chromium', { seconds });
+        }
+      } catch (err) {
+        log(`${link} ${sender}: ${err.message.split('\n')[0]}`);
+        result = { failed: err.message.split('\n')[0] };
+      }
+      const after = await linkCounters(net, 'viewer', 'down');
+      result.shaperDropped = after.shaperDropped - before.shaperDropped;
+      result.lossDropped = after.lossDropped - before.lossDropped;
+      results.push({ link, sender, ...result });
+      log(`${link} ${sender}: ${JSON.stringify(result)}`);
+      if (bot) await bot.stop();
+      if (page) await page.page.context().close();
+      await viewer.page.context().close();
+      await sleep(1000);
+    }
+  }
+} finally {
+  await viewerBrowser.close();
+  if (senderBrowser) await senderBrowser.close();
+  await hub.stop();
+  await net.close();
+}
+
+const f = (n, d = 1) => (typeof n === 'number' ? n.toFixed(d) : '-');
+console.log(`Network bench: ${seconds} s per point, viewer = Chromium behind the link${botProps ? `; bot props: ${botProps}` : ''}.`);
+console.log('');
+console.log('| link | sender | frames/s | freeze s | resolution | kbit/s | NACKs | PLIs | lost | rtx recv | link drops (queue/loss) |');
+console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+for (const r of results) {
+  if (r.failed) {
+    console.log(`| ${r.link} | ${r.sender} | failed: ${r.failed} |||||||||`);
+    continue;
+  }
+  console.log(`| ${r.link} | ${r.sender} | ${f(r.fps)} | ${f(r.freezeS)} | ${r.width}x${r.height} | ${f(r.kbps, 0)} | ` +
+    `${r.nacks} | ${r.plis} | ${r.lost} | ${r.rtx} | ${r.shaperDropped}/${r.lossDropped} |`);
+}
+const bySender = (link, sender) => results.find((r) => r.link === link && r.sender === sender && !r.failed);
+console.log('');
+for (const link of links) {
+  const b = bySender(link, 'bot');
+  const c = bySender(link, 'chromium');
+  if (b && c && c.fps > 0) console.log(`${link}: bot/chromium frame rate ${(b.fps / c.fps).toFixed(2)}`);
+}

@@ -1,0 +1,74 @@
+// What a viewer page gets over a call, from its getStats: for the tests
+// and benchmarks on shaped links (tests/lib/netsim.js).
+//
+//   const r = await measureCall(viewerPage, 'bot', { seconds: 8 });
+//   r.fps, r.freezeS, r.nacks, r.rtx, ...
+
+import { sleep, waitFor } from '../../interop/lib/hub.js';
+
+// The viewer's inbound video and audio entries, raw, for one call.
+export async function rawInbound (page, connectionId) {
+  return page.page.evaluate(async (id) => {
+    const pc = window.signalrtcApp.peerConnection(id);
+    if (!pc) return null;
+    const out = { video: null, audio: null, at: performance.now() };
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      const best = out[s.kind];
+      if (!best || (s.bytesReceived ?? 0) > (best.bytesReceived ?? 0)) out[s.kind] = s;
+    });
+    return out;
+  }, connectionId);
+}
+
+function delta (a, b, key) {
+  return (b?.[key] ?? 0) - (a?.[key] ?? 0);
+}
+
+export async function measureCall (viewer, senderName, { seconds = 14, settleMs = 1000, connectTimeoutMs = 30000 } = {}) {
+  const start = Date.now();
+  let id = null;
+  await waitFor(async () => {
+    id = await viewer.connectionIdOf(senderName).catch(() => null);
+    return id && (await viewer.state(senderName)) === 'connected';
+  }, `viewer: call from ${senderName} connected`, connectTimeoutMs, 200);
+  await sleep(settleMs);
+  const a = await rawInbound(viewer, id);
+  await sleep(seconds * 1000);
+  const b = await rawInbound(viewer, id);
+  const dt = (b.at - a.at) / 1000;
+  const v0 = a.video;
+  const v1 = b.video;
+  return {
+    fps: delta(v0, v1, 'framesDecoded') / dt,
+    freezeS: delta(v0, v1, 'totalFreezesDuration'),
+    freezes: delta(v0, v1, 'freezeCount'),
+    width: v1?.frameWidth ?? 0,
+    height: v1?.frameHeight ?? 0,
+    kbps: (delta(v0, v1, 'bytesReceived') * 8) / dt / 1000,
+    nacks: delta(v0, v1, 'nackCount'),
+    plis: delta(v0, v1, 'pliCount'),
+    lost: delta(v0, v1, 'packetsLost'),
+    rtx: delta(v0, v1, 'retransmittedPacketsReceived'),
+    // From the start of the wait to the end of the window.
+    elapsedS: (Date.now() - start) / 1000,
+  };
+}
+
+
+// The page's local and remote session descriptions of one call.
+export async function descriptions (page, connectionId) {
+  return page.page.evaluate((id) => {
+    const pc = window.signalrtcApp.peerConnection(id);
+    return pc ? { local: pc.localDescription?.sdp ?? '', remote: pc.remoteDescription?.sdp ?? '' } : null;
+  }, connectionId);
+}
+
+// Whether the video m-section of an SDP offers retransmission: an rtx
+// payload type bound to a codec of it (a=fmtp:N apt=M). (webrtcbin names
+// the ssrcs, and so the FID group, only once a stream's caps are known;
+// Chromium maps rtx by payload type without them.)
+export function videoRtx (sdp) {
+  const video = sdp.split(/\r?\nm=/).find((m) => m.startsWith('video'));
+  return Boolean(video && /a=rtpmap:\d+ rtx\/90000/.test(video) && /a=fmtp:\d+ apt=\d+/.test(video));
+}

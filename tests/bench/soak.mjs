@@ -18,10 +18,17 @@
 // first. The elements column counts the GstElements alive in cam and rec:
 // both run under the leaks tracer (filtered to GstElement), which lists
 // them on SIGUSR1 (GST_LEAKS_TRACER_SIG). At the end every finished recording is checked with
-// gst-discoverer-1.0. Runs inside scripts/isolated (the wrapper sees to it).
+// gst-discoverer-1.0. With gdb on the machine, each quiet row is taken
+// again after cam and rec were made to call malloc_trim(0): glibc keeps
+// what threads freed in per-thread arenas, and the trimmed rows tell memory
+// in use from memory kept. A caller that fails has the stacks of the
+// process it called written to $TMPDIR (once per process). Runs inside
+// scripts/isolated (the wrapper sees to it).
 
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
 import { startGstLaunch, startProcess } from '../browser/lib/bot.js';
@@ -158,6 +165,24 @@ async function caller (kind, lifeS) {
   } catch (err) {
     stats.failed++;
     log(`${name} failed: ${err.message.split('\n')[0]}`);
+    await dumpStacks(target, target === 'cam' ? cam.pid : rec.pid);
+  }
+}
+
+// A caller failed: what was the process it called doing? Every thread's
+// stack, once per process and run, into a file beside the log.
+const dumped = new Set();
+async function dumpStacks (who, pid) {
+  if (dumped.has(who) || !(await trimmable())) return;
+  dumped.add(who);
+  const file = join(tmpdir(), `signalrtc-soak-stacks-${who}-${pid}.txt`);
+  try {
+    const { stdout } = await execFileP('gdb', ['-p', String(pid), '-batch', '-nx',
+      '-ex', 'thread apply all bt'], { timeout: 60000, maxBuffer: 64 << 20 });
+    writeFileSync(file, stdout);
+    log(`the stacks of ${who} (pid ${pid}) are in ${file}`);
+  } catch (err) {
+    log(`could not take the stacks of ${who}: ${err.message.split('\n')[0]}`);
   }
 }
 
@@ -188,6 +213,12 @@ async function sample (label) {
 for (const kind of KINDS) await spawnCaller(kind, 3);
 await sleep(10000);
 await sample('start (quiet)');
+// The same with what malloc keeps given back, to set beside the end's.
+const canTrim = await trimmable();
+if (canTrim) {
+  for (const proc of [cam, rec]) await mallocTrim(proc.pid);
+  await sample('start, after malloc_trim');
+}
 
 const startedAt = Date.now();
 const endAt = startedAt + minutes * 60000;
@@ -219,7 +250,7 @@ await sample('end (quiet)');
 // How much of what cam and rec hold at the end is free memory that malloc
 // keeps (glibc's arenas do not shrink by themselves): ask each to give it
 // back (gdb calls malloc_trim(0) in the process) and sample again.
-if (await trimmable()) {
+if (canTrim) {
   for (const proc of [cam, rec]) await mallocTrim(proc.pid);
   await sample('end, after malloc_trim');
 }
@@ -260,6 +291,7 @@ const signed = (n) => (n >= 0 ? `+${n}` : String(n));
 const first = rows[0];
 const last = rows.find((r) => r.label === 'end (quiet)');
 const trimmed = rows.find((r) => r.label === 'end, after malloc_trim');
+const trimmedStart = rows.find((r) => r.label === 'start, after malloc_trim');
 const fmt = (h) => h ? `${h.rssMiB.toFixed(1)} / ${h.threads} / ${h.fds}${h.elements === undefined ? '' : ` / ${h.elements}`}` : 'gone';
 console.log(`Soak, ${minutes} min, seed ${option('seed', '1')}: ${stats.started} calls (${KINDS.map((k) => `${k} ${stats.byKind[k] ?? 0}`).join(', ')}), ` +
   `${stats.killed} ended by SIGKILL or a closed page, ${stats.failed} never connected or failed; ` +
@@ -283,11 +315,13 @@ if (fromTwo && lastBusy && fromTwo !== lastBusy) {
     ['cam', 'rec'].map((w) => `${w} ${(lastBusy[w].rssMiB / fromTwo[w].rssMiB).toFixed(3)}x`).join(', ') + '.');
 }
 console.log(`Quiet end against quiet start: ${['cam', 'rec'].map(ratio).join('; ')} (the hub restarted, so its rows are a new process each time).`);
-if (trimmed) {
-  console.log('After malloc_trim(0) at the quiet end, against the quiet start: ' +
-    ['cam', 'rec'].map((w) => trimmed[w] && first[w]
-      ? `${w} ${trimmed[w].rssMiB.toFixed(1)} MiB (${(trimmed[w].rssMiB / first[w].rssMiB).toFixed(2)}x; ` +
-        `malloc gave back ${(last[w].rssMiB - trimmed[w].rssMiB).toFixed(1)} MiB)`
+if (trimmed && trimmedStart) {
+  // What is left once malloc has given back what it keeps: memory in use.
+  console.log('In use (after malloc_trim(0)), quiet end against quiet start: ' +
+    ['cam', 'rec'].map((w) => trimmed[w] && trimmedStart[w]
+      ? `${w} ${trimmedStart[w].rssMiB.toFixed(1)} -> ${trimmed[w].rssMiB.toFixed(1)} MiB ` +
+        `(${(trimmed[w].rssMiB / trimmedStart[w].rssMiB).toFixed(3)}x; at the end malloc gave back ` +
+        `${(last[w].rssMiB - trimmed[w].rssMiB).toFixed(1)} MiB)`
       : `${w}: gone`).join(', ') + '.');
 }
 if (!camAlive || broken.length || finished !== webms.length || chatMissing.length) process.exitCode = 1;

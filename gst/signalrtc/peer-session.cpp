@@ -12,8 +12,12 @@
 #include <nice/agent.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 GST_DEBUG_CATEGORY_STATIC (session_debug);
 #define GST_CAT_DEFAULT session_debug
@@ -129,6 +133,9 @@ struct PeerSession::Branch
 
 /* A receive chain behind one src pad: depayloader (-> decoder); or, for a
  * track nobody receives, the fakesink that swallows it (no ghost). */
+/* How long stop () waits for the EOS of a call's tracks to go downstream. */
+constexpr int kEosWaitSeconds = 10;
+
 struct PeerSession::Track
 {
   GstElement *bin;
@@ -1164,7 +1171,53 @@ PeerSession::stop ()
     gst_element_release_request_pad (b->input->tee (), b->tee_pad);
     gst_object_unref (b->tee_pad);
   }
-  /* 2. Stop the webrtcbin: nothing more comes out of it. */
+  /* 2. EOS down every track, while the webrtcbin still runs, each from a
+   * thread of its own, and wait for them. The application downstream may
+   * hold a streaming thread of ours: a muxer waiting for this call's other
+   * track (which has stopped) leaves the first track's queue full, and the
+   * thread pushing into it keeps the pad locks that stopping the webrtcbin
+   * needs. Only the other track's EOS frees it; sent one after the other
+   * from here, the first EOS could wait behind the full queue for ever
+   * (seen in the soak: signalrtc-record's hub thread stopped for good, and
+   * with it every call). Buffers that come after are dropped at the door. */
+  auto tracks = std::move (tracks_);
+  tracks_.clear ();
+  struct EosSenders
+  {
+    std::mutex lock;
+    std::condition_variable done;
+    size_t left = 0;
+  };
+  auto senders = std::make_shared<EosSenders> ();
+  senders->left = tracks.size ();
+  for (auto &t : tracks) {
+    GstPad *sink = gst_element_get_static_pad (t->bin, "sink");
+    gst_pad_add_probe (
+        sink,
+        (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
+                          | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        [] (GstPad *, GstPadProbeInfo *, gpointer) {
+          return GST_PAD_PROBE_DROP;
+        },
+        nullptr, nullptr);
+    std::thread ([sink, senders] {
+      gst_pad_send_event (sink, gst_event_new_eos ());
+      gst_object_unref (sink);
+      std::lock_guard<std::mutex> lock (senders->lock);
+      if (--senders->left == 0)
+        senders->done.notify_all ();
+    }).detach ();
+  }
+  {
+    /* Bounded, so that an application that never lets go (a paused
+     * pipeline downstream) costs this call a warning, not the hub thread. */
+    std::unique_lock<std::mutex> lock (senders->lock);
+    if (!senders->done.wait_for (lock, std::chrono::seconds (kEosWaitSeconds),
+                                 [&] { return senders->left == 0; }))
+      GST_WARNING ("peer %s: the application downstream took no EOS in %d s",
+                   config_.connection_id.c_str (), kEosWaitSeconds);
+  }
+  /* 3. Stop the webrtcbin: nothing more comes out of it. */
   if (webrtc_) {
     gst_element_set_locked_state (webrtc_, TRUE);
     gst_element_set_state (webrtc_, GST_STATE_NULL);
@@ -1173,12 +1226,8 @@ PeerSession::stop ()
     gst_object_unref (channel_);
     channel_ = nullptr;
   }
-  /* 3. EOS down every src pad of this peer, then remove them. */
-  auto tracks = std::move (tracks_);
-  tracks_.clear ();
+  /* 4. Remove the tracks' src pads and bins. */
   for (auto &t : tracks) {
-    g_autoptr (GstPad) sink = gst_element_get_static_pad (t->bin, "sink");
-    gst_pad_send_event (sink, gst_event_new_eos ());
     if (t->ghost)
       gst_element_remove_pad (GST_ELEMENT (bin_), t->ghost);
     gst_element_set_locked_state (t->bin, TRUE);

@@ -2370,6 +2370,67 @@ TEST_F (Elements, HubRestartKeepsOneCall)
   expect_no_errors ();
 }
 
+/* A receiving application whose muxer waits for a track that never
+ * brings data (here the audio is dropped before it): the video queue fills
+ * and holds the webrtcbin's streaming thread inside it. When the caller
+ * hangs up, the call must still end: the EOS on the starved track lets the
+ * muxer go on, which frees the thread, before the webrtcbin stops. Found by
+ * the soak: signalrtc-record's hub thread waited for ever in
+ * PeerSession::stop, and the recorder stopped answering anyone. */
+TEST_F (Elements, ACallEndsWhileTheApplicationHoldsItsStreamingThread)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &rec = add_peer (
+      "rec",
+      "signalrtcsrc name=rec hub-url=" + url ()
+          + " username=rec rec.video_0 ! queue max-size-buffers=3 "
+            "max-size-bytes=0 max-size-time=0 ! mux.video_0 rec.audio_0 ! "
+            "identity drop-probability=1.0 ! queue ! mux.audio_0 "
+            "matroskamux name=mux ! fakesink sync=false async=false",
+      "rec");
+  ASSERT_TRUE (rec.valid () && rec.play ());
+  ASSERT_TRUE (wait_hub_connected (rec));
+  Peer &cam = add_peer ("cam",
+                        "videotestsrc is-live=true pattern=ball ! "
+                            + std::string (kVideoCaps)
+                            + " ! signalrtcsink name=cam hub-url=" + url ()
+                            + " username=cam call=rec audiotestsrc "
+                              "is-live=true ! cam.",
+                        "cam");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_until ([&] { return rec.video_frames () >= 3; }, 20000))
+      << "no video reached the receiver";
+  /* The queue is full by now and the muxer still waits for audio. */
+  guint64 stuck = rec.video_frames ();
+  run_for (1500);
+  EXPECT_LE (rec.video_frames (), stuck + 3)
+      << "video kept flowing: the muxer did not block, nothing was tested";
+
+  note ("test", "the caller hangs up");
+  gst_element_set_state (cam.pipeline (), GST_STATE_NULL);
+  EXPECT_TRUE (wait_until (
+      [&] {
+        return rec.count ("signalrtc-peer-disconnected", "username", "cam")
+               > 0;
+      },
+      15000))
+      << "the call never ended: the hub thread is stuck stopping it";
+  /* And the element still serves the hub: a new caller gets through. */
+  Peer &again = add_peer ("again",
+                          "videotestsrc is-live=true pattern=snow ! "
+                              + std::string (kVideoCaps)
+                              + " ! signalrtcsink name=again hub-url=" + url ()
+                              + " username=again call=rec",
+                          "again");
+  ASSERT_TRUE (again.valid () && again.play ());
+  EXPECT_TRUE (wait_until (
+      [&] {
+        return rec.count ("signalrtc-user-joined", "username", "again") > 0;
+      },
+      15000))
+      << "the receiver no longer hears the hub";
+}
+
 /* After a hub restart, a call whose user never comes back to the hub (here
  * a viewer that does not reconnect, its media still flowing) is ended
  * rejoin-timeout after we are back, saying why; the call of a user who

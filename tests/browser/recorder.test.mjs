@@ -89,7 +89,8 @@ test('the MP4 variant: H.264 and AAC', async () => {
   assert.match(info.audio ?? '', /AAC/);
   assert.ok(Math.abs(info.durationS - callS) <= 1,
     `file ${info.durationS} s, call ${callS} s`);
-  assert.ok(await decodeFrames(file) >= 100);
+  const frames = await decodeFrames(file);
+  assert.ok(frames >= 100, `${frames} frames decode from a ${callS} s call`);
   await assertStartsWithKeyFrame(file);
   await page.page.close();
 });

@@ -685,6 +685,12 @@ Recorder::run ()
   gst_bus_remove_watch (bus);
   gst_element_set_state (pipeline_, GST_STATE_NULL);
   gst_bus_set_sync_handler (bus, nullptr, nullptr, nullptr);
+  /* Stopping the calls (just now, in the bin) may have queued work for this
+   * thread after the loop ended: a call's end, a recording done. Run it,
+   * so that what it holds goes before we return (the leaks tracer checks
+   * at exit). */
+  while (g_main_context_iteration (nullptr, FALSE))
+    ;
   {
     std::lock_guard<std::mutex> lock (lock_);
     calls_.clear ();

@@ -9,12 +9,12 @@ import { basename } from 'node:path';
 import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { decodeFrames, discover, firstVideoBuffers, startRecorder } from './lib/recording.js';
+import { webRoot } from './lib/scenario.js';
 
 // Chromium's fake camera gives 20 frames/s here (tests/bench/run-network-bench
 // measures 20.0): a file must decode at least three quarters of what a call
 // of that length sent. (A fixed 100 for a 5 s call was at the edge: 99 once.)
 const minFrames = (callS) => Math.floor(15 * callS);
-import { webRoot } from './lib/scenario.js';
 
 let hub;
 let browser;

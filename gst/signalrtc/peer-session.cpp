@@ -131,11 +131,11 @@ struct PeerSession::Branch
   std::vector<GstElement *> elements;
 };
 
-/* A receive chain behind one src pad: depayloader (-> decoder); or, for a
- * track nobody receives, the fakesink that swallows it (no ghost). */
 /* How long stop () waits for the EOS of a call's tracks to go downstream. */
 constexpr int kEosWaitSeconds = 10;
 
+/* A receive chain behind one src pad: depayloader (-> decoder); or, for a
+ * track nobody receives, the fakesink that swallows it (no ghost). */
 struct PeerSession::Track
 {
   GstElement *bin;

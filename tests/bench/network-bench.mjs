@@ -16,11 +16,10 @@
 // NACKs and PLIs it sent, packets lost, retransmitted packets received.
 
 import { sleep, startHub } from '../interop/lib/hub.js';
-import { startGstLaunch } from '../browser/lib/bot.js';
 import { launchChromium, openApp } from '../browser/lib/browser.js';
 import { webRoot } from '../browser/lib/scenario.js';
 import { createNetwork, linkCounters } from '../lib/netsim.js';
-import { measureCall } from '../browser/lib/network.js';
+import { measureCall, start720pBot } from '../browser/lib/network.js';
 
 function option (name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,10 +67,7 @@ try {
       let result;
       try {
         if (sender === 'bot') {
-          bot = startGstLaunch('bot',
-            'videotestsrc is-live=true ! video/x-raw,width=1280,height=720,framerate=30/1 ' +
-            `! signalrtcsink name=bot hub-url=${hub.url} username=bot call=viewer ${botProps} ` +
-            'audiotestsrc is-live=true wave=sine freq=440 ! bot.');
+          bot = start720pBot(hub, 'bot', `call=viewer ${botProps}`);
           result = await measureCall(viewer, 'bot', { seconds });
         } else {
           page = await openApp(senderBrowser, hub, 'chromium');

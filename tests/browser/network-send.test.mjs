@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { test } from '../lib/node-test.js';
 import { startHub } from '../interop/lib/hub.js';
-import { startGstLaunch } from './lib/bot.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { webRoot } from './lib/scenario.js';
-import { descriptions, measureCall, videoRtx } from './lib/network.js';
+import { descriptions, measureCall, start720pBot, videoRtx } from './lib/network.js';
 import { createNetwork, linkCounters, unavailable } from '../lib/netsim.js';
 
 const SECONDS = 8;
@@ -41,13 +40,6 @@ after(async () => {
   await net?.close();
 });
 
-function startBot (name, extra = '') {
-  return startGstLaunch(name,
-    'videotestsrc is-live=true ! video/x-raw,width=1280,height=720,framerate=30/1 ' +
-    `! signalrtcsink name=${name} hub-url=${hub.url} username=${name} ${extra} ` +
-    `audiotestsrc is-live=true wave=sine freq=440 ! ${name}.`);
-}
-
 const viewerPage = () => openApp(viewerBrowser, hub, 'viewer', { autoaccept: 1 }, { media: false, origin });
 
 test('3 % loss toward a Chromium viewer: the bot retransmits and keeps up with a Chromium sender', { part: 'netsim' }, async (t) => {
@@ -63,7 +55,7 @@ test('3 % loss toward a Chromium viewer: the bot retransmits and keeps up with a
 
   viewer = await viewerPage();
   const dropsBefore = await linkCounters(net, 'viewer', 'down');
-  const bot = startBot('bot', 'call=viewer');
+  const bot = start720pBot(hub, 'bot', 'call=viewer');
   try {
     const botSent = await measureCall(viewer, 'bot', { seconds: SECONDS });
     const drops = (await linkCounters(net, 'viewer', 'down')).lossDropped - dropsBefore.lossDropped;
@@ -84,7 +76,7 @@ test('3 % loss toward a Chromium viewer: the bot retransmits and keeps up with a
 
 test('the viewer calls the bot: the answer carries rtx and lost packets come again', { part: 'netsim' }, async (t) => {
   if (why) return t.skip(`no test network here: ${why}`);
-  const bot = startBot('cam');
+  const bot = start720pBot(hub, 'cam');
   let viewer = null;
   try {
     await bot.waitForLine(/signalrtc-hub-connected/);

@@ -34,6 +34,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { sleep } from '../interop/lib/hub.js';
 
 const run = promisify(execFile);
 const PATH = `${process.env.PATH}:/usr/sbin:/sbin`;
@@ -47,8 +48,6 @@ async function sh (argv, what) {
     throw new Error(`netsim: ${what ?? argv.join(' ')} failed: ${(err.stderr || err.message).trim()}`);
   }
 }
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Why this machine cannot run netsim tests, or null when it can.
 export async function unavailable () {

@@ -5,6 +5,17 @@
 //   r.fps, r.freezeS, r.nacks, r.rtx, ...
 
 import { sleep, waitFor } from '../../interop/lib/hub.js';
+import { startGstLaunch } from './bot.js';
+
+// The sender of the network tests and benchmarks: gst-launch with a
+// 1280x720 30 fps test pattern and a tone into `signalrtcsink`; `extra`
+// adds properties (call=..., video-bitrate=...).
+export function start720pBot (hub, name, extra = '') {
+  return startGstLaunch(name,
+    'videotestsrc is-live=true ! video/x-raw,width=1280,height=720,framerate=30/1 ' +
+    `! signalrtcsink name=${name} hub-url=${hub.url} username=${name} ${extra} ` +
+    `audiotestsrc is-live=true wave=sine freq=440 ! ${name}.`);
+}
 
 // The viewer's inbound video and audio entries, raw, for one call.
 export async function rawInbound (page, connectionId) {

@@ -370,4 +370,38 @@ BandwidthEstimator::target_bps () const
   return (std::uint32_t)std::min (delay_bps_, loss_bps_);
 }
 
+bool
+RetransmissionBudget::allow (std::int64_t now_us, std::uint32_t estimate_bps,
+                             std::uint32_t size_bytes)
+{
+  const double rate = kShare * estimate_bps / 8.0; /* bytes per second */
+  const double burst = rate * kBurstUs / 1e6;
+  if (tokens_ < 0) {
+    tokens_ = burst;
+  } else {
+    const std::int64_t dt = std::clamp<std::int64_t> (now_us - last_us_, 0,
+                                                      kBurstUs);
+    tokens_ = std::min (burst, tokens_ + rate * dt / 1e6);
+  }
+  last_us_ = now_us;
+  if (tokens_ < size_bytes)
+    return false;
+  tokens_ -= size_bytes;
+  return true;
+}
+
+std::uint32_t
+shared_video_bitrate (const std::vector<std::uint32_t> &estimates,
+                      std::uint32_t audio_bps, std::uint32_t min_bps,
+                      std::uint32_t max_bps, std::uint32_t fallback_bps)
+{
+  max_bps = std::max (max_bps, min_bps);
+  if (estimates.empty ())
+    return std::clamp (fallback_bps, min_bps, max_bps);
+  const double lowest
+      = *std::min_element (estimates.begin (), estimates.end ());
+  const double video = 0.95 * (lowest - (double)audio_bps);
+  return (std::uint32_t)std::clamp (video, (double)min_bps, (double)max_bps);
+}
+
 }  // namespace signalrtc

@@ -168,4 +168,37 @@ class BandwidthEstimator
   bool fallback_ = false;
 };
 
+/* How much retransmission a call may take: a token bucket refilled at
+ * kShare of its bandwidth estimate, holding at most kBurstUs of that.
+ * Without it a saturated link feeds itself: the peer asks again for every
+ * packet the queue dropped, the retransmissions are dropped too, and the
+ * rtx traffic alone grew past 20 Mbit/s over a 1 Mbit/s link (measured,
+ * tests/bench/run-network-bench, congestion-control=none). Pure; the
+ * caller gives the time (microseconds) and serializes the calls. */
+class RetransmissionBudget
+{
+ public:
+  static constexpr double kShare = 0.25;
+  static constexpr std::int64_t kBurstUs = 250'000;
+
+  /* May a retransmission of @size_bytes go at @now_us, with the call's
+   * estimate at @estimate_bps? Takes it from the budget if so. */
+  bool allow (std::int64_t now_us, std::uint32_t estimate_bps,
+              std::uint32_t size_bytes);
+
+ private:
+  double tokens_ = -1; /* bytes; < 0: not started (a full bucket) */
+  std::int64_t last_us_ = 0;
+};
+
+/* What one video encoder shared by every call makes (bit/s): the lowest
+ * of the calls' @estimates (each what that call's link carries, all of it),
+ * less @audio_bps, less 5 % for RTP headers and retransmissions, within
+ * [@min_bps, @max_bps]; @fallback_bps when no call has an estimate. */
+std::uint32_t shared_video_bitrate (const std::vector<std::uint32_t> &estimates,
+                                    std::uint32_t audio_bps,
+                                    std::uint32_t min_bps,
+                                    std::uint32_t max_bps,
+                                    std::uint32_t fallback_bps);
+
 }  // namespace signalrtc

@@ -5,6 +5,7 @@
 /* The shared body of signalrtcbin, signalrtcsink and signalrtcsrc. */
 #include "gstsignalrtcbasebin.h"
 
+#include "bandwidth-estimator.h"
 #include "call-table.h"
 #include "client/hub-client.h"
 #include "gstsignalrtcelements.h"
@@ -54,6 +55,9 @@ enum
   PROP_STATS_INTERVAL,
   PROP_SETUP_TIMEOUT,
   PROP_REJOIN_TIMEOUT,
+  PROP_CONGESTION_CONTROL,
+  PROP_MIN_BITRATE,
+  PROP_MAX_BITRATE,
 };
 
 enum
@@ -75,6 +79,11 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_STATS_INTERVAL 5000
 #define DEFAULT_SETUP_TIMEOUT 30
 #define DEFAULT_REJOIN_TIMEOUT 60
+#define DEFAULT_CONGESTION_CONTROL GST_SIGNALRTC_CONGESTION_CONTROL_GCC
+#define DEFAULT_MIN_BITRATE 100000
+#define DEFAULT_MAX_BITRATE 2500000
+/* What the audio encoder (opusenc's default) takes of a call's estimate. */
+#define AUDIO_BITRATE 64000
 
 GType
 gst_signalrtc_video_codec_get_type (void)
@@ -88,6 +97,26 @@ gst_signalrtc_video_codec_get_type (void)
   };
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstSignalrtcVideoCodec", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_signalrtc_congestion_control_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_SIGNALRTC_CONGESTION_CONTROL_NONE,
+       "None: video at video-bitrate, whatever the links carry", "none"},
+      {GST_SIGNALRTC_CONGESTION_CONTROL_GCC,
+       "Google congestion control: a bandwidth estimate per call from its "
+       "transport-wide feedback (TWCC), else its receiver reports",
+       "gcc"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstSignalrtcCongestionControl", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -158,11 +187,13 @@ struct BinState : public PeerSession::Delegate
     std::string hub_url, username, access_token, call, stun, turn;
     std::vector<std::string> allowed_users, local_addresses;
     bool auto_answer = DEFAULT_AUTO_ANSWER, decode = DEFAULT_DECODE,
-         reconnect = DEFAULT_RECONNECT;
+         reconnect = DEFAULT_RECONNECT, congestion_control = true;
     guint max_peers = DEFAULT_MAX_PEERS, latency = DEFAULT_LATENCY,
           stats_interval = DEFAULT_STATS_INTERVAL,
           setup_timeout = DEFAULT_SETUP_TIMEOUT,
-          rejoin_timeout = DEFAULT_REJOIN_TIMEOUT;
+          rejoin_timeout = DEFAULT_REJOIN_TIMEOUT,
+          video_bitrate = DEFAULT_VIDEO_BITRATE,
+          min_bitrate = DEFAULT_MIN_BITRATE, max_bitrate = DEFAULT_MAX_BITRATE;
   };
 
   explicit BinState (GstSignalrtcBaseBin *bin) : self (bin) {}
@@ -178,8 +209,11 @@ struct BinState : public PeerSession::Delegate
   guint max_peers = DEFAULT_MAX_PEERS, video_bitrate = DEFAULT_VIDEO_BITRATE,
         latency = DEFAULT_LATENCY, stats_interval = DEFAULT_STATS_INTERVAL,
         setup_timeout = DEFAULT_SETUP_TIMEOUT,
-        rejoin_timeout = DEFAULT_REJOIN_TIMEOUT;
+        rejoin_timeout = DEFAULT_REJOIN_TIMEOUT,
+        min_bitrate = DEFAULT_MIN_BITRATE, max_bitrate = DEFAULT_MAX_BITRATE;
   GstSignalrtcVideoCodec video_codec = DEFAULT_VIDEO_CODEC;
+  GstSignalrtcCongestionControl congestion_control
+      = DEFAULT_CONGESTION_CONTROL;
 
   /* The hub thread's context (ctx_lock; set and cleared by the thread
    * that changes state). */
@@ -239,6 +273,8 @@ struct BinState : public PeerSession::Delegate
   void end_session (const std::string &id, const std::string &reason);
   bool send_message (const std::string &peer, const std::string &text);
   void on_input_eos ();
+  /* Sets the shared video encoders to what the calls' links carry. */
+  void update_video_bitrate ();
 
   /* PeerSession::Delegate */
   bool run_on_hub (std::function<void ()> fn) override;
@@ -252,6 +288,7 @@ struct BinState : public PeerSession::Delegate
   void track_added (PeerSession &session, GstPad *pad,
                     const std::string &kind) override;
   void peer_stats (PeerSession &session, GstStructure *stats) override;
+  void bandwidth_changed (PeerSession &session) override;
 };
 
 typedef struct
@@ -297,6 +334,11 @@ BinState::read_settings ()
   s.stats_interval = stats_interval;
   s.setup_timeout = setup_timeout;
   s.rejoin_timeout = rejoin_timeout;
+  s.congestion_control
+      = congestion_control != GST_SIGNALRTC_CONGESTION_CONTROL_NONE;
+  s.video_bitrate = video_bitrate;
+  s.min_bitrate = min_bitrate;
+  s.max_bitrate = max_bitrate;
   GST_OBJECT_UNLOCK (self);
   if (s.local_addresses.empty ())
     s.local_addresses = default_local_addresses ();
@@ -744,6 +786,15 @@ BinState::start_session (const std::string &id, bool initiator)
   config.turn_server = settings.turn;
   config.local_addresses = settings.local_addresses;
   config.setup_timeout_ms = settings.setup_timeout * 1000;
+  if (settings.congestion_control) {
+    /* The estimate covers all the call sends: room for the audio above
+     * the video's bounds. A call starts at video-bitrate. */
+    const guint max = settings.max_bitrate + AUDIO_BITRATE;
+    config.congestion = BandwidthEstimator::Config{
+        settings.min_bitrate, max,
+        CLAMP (settings.video_bitrate + AUDIO_BITRATE, settings.min_bitrate,
+               max)};
+  }
   auto session = PeerSession::create (GST_BIN (self), this, config);
   sessions[id] = session;
   calls.start_call (id, config.username);
@@ -770,6 +821,8 @@ BinState::end_session (const std::string &id, const std::string &reason)
   GST_INFO_OBJECT (self, "ending the call with %s (%s): %s",
                    session->username ().c_str (), id.c_str (), reason.c_str ());
   session->stop ();
+  /* The others' links may carry more than this one's did. */
+  update_video_bitrate ();
   post (gst_structure_new ("signalrtc-peer-disconnected", "username",
                            G_TYPE_STRING, session->username ().c_str (),
                            "connection-id", G_TYPE_STRING, id.c_str (),
@@ -941,6 +994,36 @@ BinState::peer_stats (PeerSession &, GstStructure *stats)
   post (stats);
 }
 
+void
+BinState::bandwidth_changed (PeerSession &)
+{
+  update_video_bitrate ();
+}
+
+/* One encoder serves every call: it makes what the narrowest link
+ * carries, and a call on a wide link gets no more than that. (A ladder of
+ * renditions, each call taking the one its own link carries, is the way
+ * past this.) */
+void
+BinState::update_video_bitrate ()
+{
+  if (!settings.congestion_control)
+    return;
+  std::vector<std::uint32_t> estimates;
+  for (auto &[id, session] : sessions) {
+    if (std::uint32_t e = session->bandwidth_estimate ())
+      estimates.push_back (e);
+  }
+  bool audio = false;
+  for (SendInput *input : send_inputs ())
+    audio |= input->kind () == "audio";
+  const guint bitrate = shared_video_bitrate (
+      estimates, audio ? AUDIO_BITRATE : 0, settings.min_bitrate,
+      settings.max_bitrate, settings.video_bitrate);
+  for (SendInput *input : send_inputs ())
+    input->set_bitrate (bitrate);
+}
+
 /* ---- GObject ----------------------------------------------------------- */
 
 static void
@@ -1029,6 +1112,16 @@ gst_signalrtc_base_bin_set_property (GObject *object, guint prop_id,
   case PROP_VIDEO_CODEC:
     st->video_codec = (GstSignalrtcVideoCodec)g_value_get_enum (value);
     break;
+  case PROP_CONGESTION_CONTROL:
+    st->congestion_control
+        = (GstSignalrtcCongestionControl)g_value_get_enum (value);
+    break;
+  case PROP_MIN_BITRATE:
+    st->min_bitrate = g_value_get_uint (value);
+    break;
+  case PROP_MAX_BITRATE:
+    st->max_bitrate = g_value_get_uint (value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -1097,6 +1190,15 @@ gst_signalrtc_base_bin_get_property (GObject *object, guint prop_id,
     break;
   case PROP_VIDEO_CODEC:
     g_value_set_enum (value, st->video_codec);
+    break;
+  case PROP_CONGESTION_CONTROL:
+    g_value_set_enum (value, st->congestion_control);
+    break;
+  case PROP_MIN_BITRATE:
+    g_value_set_uint (value, st->min_bitrate);
+    break;
+  case PROP_MAX_BITRATE:
+    g_value_set_uint (value, st->max_bitrate);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1497,8 +1599,37 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
   g_object_class_install_property (
       gobject_class, PROP_VIDEO_BITRATE,
       g_param_spec_uint ("video-bitrate", "Video bitrate",
-                         "Target bitrate of encoded video, in bit/s", 10000,
-                         100000000, DEFAULT_VIDEO_BITRATE, flags));
+                         "Bitrate of video encoded here, in bit/s: with "
+                         "congestion-control=none all of the time; with gcc "
+                         "where each call's estimate starts, and what the "
+                         "encoder makes while no call has an estimate",
+                         10000, 100000000, DEFAULT_VIDEO_BITRATE, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_CONGESTION_CONTROL,
+      g_param_spec_enum ("congestion-control", "Congestion control",
+                         "How the video bitrate follows the calls' links. "
+                         "gcc: each call gets a bandwidth estimate "
+                         "(transport-wide congestion control feedback, which "
+                         "browsers send, else RTCP receiver reports at each "
+                         "stats-interval), shown in signalrtc-peer-stats as "
+                         "bandwidth-estimate; the shared video encoder makes "
+                         "what the lowest estimate leaves after audio, within "
+                         "min-bitrate and max-bitrate. Input that is already "
+                         "encoded is sent as it is",
+                         GST_TYPE_SIGNALRTC_CONGESTION_CONTROL,
+                         DEFAULT_CONGESTION_CONTROL, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_MIN_BITRATE,
+      g_param_spec_uint ("min-bitrate", "Minimum bitrate",
+                         "With congestion control, the least video bitrate, "
+                         "in bit/s, however little a link carries",
+                         10000, 100000000, DEFAULT_MIN_BITRATE, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_BITRATE,
+      g_param_spec_uint ("max-bitrate", "Maximum bitrate",
+                         "With congestion control, the most video bitrate, in "
+                         "bit/s, however much a link carries",
+                         10000, 100000000, DEFAULT_MAX_BITRATE, flags));
   g_object_class_install_property (
       gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
@@ -1602,6 +1733,8 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
       = GST_DEBUG_FUNCPTR (gst_signalrtc_base_bin_release_pad);
 
   gst_type_mark_as_plugin_api (GST_TYPE_SIGNALRTC_VIDEO_CODEC,
+                               (GstPluginAPIFlags)0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SIGNALRTC_CONGESTION_CONTROL,
                                (GstPluginAPIFlags)0);
   gst_type_mark_as_plugin_api (GST_TYPE_SIGNALRTC_BASE_BIN,
                                (GstPluginAPIFlags)0);

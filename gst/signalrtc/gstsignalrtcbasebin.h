@@ -44,4 +44,14 @@ typedef enum
 #define GST_TYPE_SIGNALRTC_VIDEO_CODEC (gst_signalrtc_video_codec_get_type ())
 GType gst_signalrtc_video_codec_get_type (void);
 
+typedef enum
+{
+  GST_SIGNALRTC_CONGESTION_CONTROL_NONE,
+  GST_SIGNALRTC_CONGESTION_CONTROL_GCC,
+} GstSignalrtcCongestionControl;
+
+#define GST_TYPE_SIGNALRTC_CONGESTION_CONTROL                                  \
+  (gst_signalrtc_congestion_control_get_type ())
+GType gst_signalrtc_congestion_control_get_type (void);
+
 G_END_DECLS

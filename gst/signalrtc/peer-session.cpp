@@ -4,9 +4,11 @@
  */
 #include "peer-session.h"
 
+#include "congestion-control.h"
 #include "gstsignalrtcpad.h"
 #include "send-input.h"
 
+#include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/nice/nice.h>
 #include <nice/agent.h>
@@ -68,8 +70,16 @@ find_codec (const char *encoding)
   return nullptr;
 }
 
+/* The id our offers give the TWCC header extension (any of 1-14 would
+ * do: nothing else we send has one). */
+constexpr guint kTwccOfferId = 3;
+
+/* @twcc_id: the id of the TWCC header extension on this stream, 0 none.
+ * webrtcbin writes the extmap and rtcp-fb transport-cc lines from these
+ * caps into its offer or answer, and rtpbin stamps transport-wide
+ * sequence numbers into the extension the payloader reserves. */
 GstCaps *
-rtp_caps (const RtpCodec &codec, guint pt)
+rtp_caps (const RtpCodec &codec, guint pt, guint twcc_id)
 {
   GstCaps *caps = gst_caps_new_simple (
       "application/x-rtp", "media", G_TYPE_STRING, codec.media, "encoding-name",
@@ -80,7 +90,38 @@ rtp_caps (const RtpCodec &codec, guint pt)
   if (g_str_equal (codec.encoding, "H264"))
     gst_caps_set_simple (caps, "packetization-mode", G_TYPE_STRING, "1",
                          nullptr);
+  if (twcc_id) {
+    g_autofree gchar *field = g_strdup_printf ("extmap-%u", twcc_id);
+    gst_caps_set_simple (caps, field, G_TYPE_STRING, kTwccUri,
+                         "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE,
+                         nullptr);
+  }
   return caps;
+}
+
+/* The id @sdp's first m-line of @media gives the TWCC header extension. */
+std::optional<guint>
+offered_twcc_id (const GstSDPMessage *sdp, const char *media)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    if (g_strcmp0 (gst_sdp_media_get_media (m), media) != 0)
+      continue;
+    for (guint a = 0; a < gst_sdp_media_attributes_len (m); a++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (m, a);
+      if (g_strcmp0 (attr->key, "extmap") != 0 || !attr->value)
+        continue;
+      /* "3 http://..." or "3/sendrecv http://..." */
+      g_auto (GStrv) parts = g_strsplit (attr->value, " ", 3);
+      if (!parts[0] || !parts[1] || g_strcmp0 (parts[1], kTwccUri) != 0)
+        continue;
+      const guint id = (guint)g_ascii_strtoull (parts[0], nullptr, 10);
+      if (id >= 1 && id <= 14)
+        return id;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 /* The payload type @sdp gives @encoding in its first m-line of @media. */
@@ -227,6 +268,30 @@ PeerSession::start (GError **error)
     g_object_set (webrtc_, "turn-server", config_.turn_server.c_str (),
                   nullptr);
   configure_ice ();
+  if (config_.congestion) {
+    congestion_ = CongestionControl::create (
+        *config_.congestion, [weak = weak_from_this ()] (std::uint32_t) {
+          if (auto self = weak.lock ())
+            self->hop ([] (PeerSession &s) {
+              if (!s.stopped_)
+                s.delegate_->bandwidth_changed (s);
+            });
+        });
+    /* webrtcbin puts what this returns between rtx and the RTP session,
+     * where rtpbin's TWCC feedback events pass on their way upstream. */
+    g_signal_connect_data (
+        webrtc_, "request-aux-sender",
+        G_CALLBACK (+[] (GstElement *, GstWebRTCDTLSTransport *,
+                         gpointer data) -> GstElement * {
+          auto *cc = static_cast<std::shared_ptr<CongestionControl> *> (data);
+          return (*cc)->aux_sender ();
+        }),
+        new std::shared_ptr<CongestionControl> (congestion_),
+        [] (gpointer data, GClosure *) {
+          delete static_cast<std::shared_ptr<CongestionControl> *> (data);
+        },
+        (GConnectFlags)0);
+  }
   g_signal_connect_data (webrtc_, "element-added",
                          G_CALLBACK (on_element_added),
                          new WeakSession (weak_from_this ()), free_weak,
@@ -332,7 +397,8 @@ PeerSession::start (GError **error)
     for (SendInput *input : delegate_->send_inputs ()) {
       const RtpCodec *codec = find_codec (input->encoding ().c_str ());
       if (codec)
-        link_input (input, codec->default_pt, true);
+        link_input (input, codec->default_pt, true,
+                    congestion_ ? kTwccOfferId : 0);
     }
     if (config_.receive)
       add_receive_transceivers ();
@@ -439,7 +505,8 @@ enable_retransmission (GstPad *webrtc_sink, const RtpCodec &codec)
 }
 
 bool
-PeerSession::link_input (SendInput *input, guint pt, bool retransmit)
+PeerSession::link_input (SendInput *input, guint pt, bool retransmit,
+                         guint twcc_id)
 {
   const RtpCodec *codec = find_codec (input->encoding ().c_str ());
   GstElement *queue = gst_element_factory_make ("queue", nullptr);
@@ -465,7 +532,20 @@ PeerSession::link_input (SendInput *input, guint pt, bool retransmit)
   } else if (g_str_has_prefix (codec->encoding, "VP")) {
     gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
   }
-  g_autoptr (GstCaps) caps = rtp_caps (*codec, pt);
+  if (twcc_id) {
+    GstRTPHeaderExtension *ext
+        = gst_rtp_header_extension_create_from_uri (kTwccUri);
+    if (ext) {
+      gst_rtp_header_extension_set_id (ext, twcc_id);
+      g_signal_emit_by_name (pay, "add-extension", ext);
+      gst_object_unref (ext);
+    } else {
+      GST_WARNING ("no rtphdrexttwcc: peer %s gets no TWCC",
+                   config_.connection_id.c_str ());
+      twcc_id = 0;
+    }
+  }
+  g_autoptr (GstCaps) caps = rtp_caps (*codec, pt, twcc_id);
   g_object_set (filter, "caps", caps, nullptr);
 
   int unknown = 0;
@@ -526,7 +606,7 @@ PeerSession::add_receive_transceiver (const char *media)
   GstCaps *caps = gst_caps_new_empty ();
   for (const auto &codec : kCodecs) {
     if (g_str_equal (codec.media, media))
-      gst_caps_append (caps, rtp_caps (codec, codec.default_pt));
+      gst_caps_append (caps, rtp_caps (codec, codec.default_pt, 0));
   }
   GstWebRTCRTPTransceiver *trans = nullptr;
   g_signal_emit_by_name (webrtc_, "add-transceiver",
@@ -783,8 +863,13 @@ PeerSession::handle_description (const PeerSignal &signal)
       const RtpCodec *codec = find_codec (input->encoding ().c_str ());
       auto pt = codec ? offered_pt (sdp, codec->media, codec->encoding)
                       : std::nullopt;
+      /* TWCC only if the offer has it (else receiver reports). */
+      const guint twcc
+          = pt && congestion_
+                ? offered_twcc_id (sdp, codec->media).value_or (0)
+                : 0;
       if (pt)
-        link_input (input, *pt, retransmit);
+        link_input (input, *pt, retransmit, twcc);
       else
         GST_INFO ("peer %s does not take %s: not sending that input",
                   config_.connection_id.c_str (), input->encoding ().c_str ());
@@ -1079,6 +1164,8 @@ struct StatsTotals
           packets_received = 0;
   gint64 packets_lost = 0;
   double rtt = -1;
+  /* The worst a receiver report of the peer's gives, -1 none. */
+  double fraction_lost = -1;
 };
 
 gboolean
@@ -1113,6 +1200,8 @@ add_stat (GQuark, const GValue *value, gpointer data)
   case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
     if (gst_structure_get_double (stat, "round-trip-time", &d))
       t->rtt = MAX (t->rtt, d);
+    if (gst_structure_get_double (stat, "fraction-lost", &d))
+      t->fraction_lost = MAX (t->fraction_lost, d);
     break;
   default:
     break;
@@ -1121,6 +1210,12 @@ add_stat (GQuark, const GValue *value, gpointer data)
 }
 
 }  // namespace
+
+std::uint32_t
+PeerSession::bandwidth_estimate () const
+{
+  return congestion_ ? congestion_->target_bps () : 0;
+}
 
 void
 PeerSession::request_stats ()
@@ -1159,6 +1254,11 @@ PeerSession::request_stats ()
                 "packets-lost", G_TYPE_INT64, totals.packets_lost,
                 "round-trip-time", G_TYPE_DOUBLE, totals.rtt, "frames-received",
                 G_TYPE_UINT64, s.frames_received_.load (), nullptr);
+            if (s.congestion_) {
+              s.congestion_->on_receiver_report (totals.fraction_lost,
+                                                 totals.rtt);
+              s.congestion_->add_stats (st);
+            }
             s.stats_time_us_ = now;
             s.bytes_sent_ = totals.bytes_sent;
             s.bytes_received_ = totals.bytes_received;

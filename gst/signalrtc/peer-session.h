@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "bandwidth-estimator.h"
 #include "protocol/peer-signal.h"
 
 #include <gst/gst.h>
@@ -11,13 +12,15 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <atomic>
-#include <memory>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace signalrtc {
 
+class CongestionControl;
 class SendInput;
 
 /* One call with one remote user: owns one webrtcbin inside the signalrtcbin,
@@ -66,6 +69,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
     virtual void track_added (PeerSession &session, GstPad *pad,
                               const std::string &kind)
         = 0;
+    /* The call's bandwidth estimate moved (see bandwidth_estimate ()). */
+    virtual void bandwidth_changed (PeerSession &session) = 0;
   };
 
   struct Config
@@ -87,6 +92,10 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
     /* Give up on a call not connected (transport up, data channel open)
      * this long after start (0: never). */
     guint setup_timeout_ms = 30000;
+    /* Estimate this call's bandwidth (transport-wide congestion control
+     * feedback, else receiver reports), within these bounds; nullopt:
+     * no congestion control (no TWCC header extension either). */
+    std::optional<BandwidthEstimator::Config> congestion;
   };
 
   static std::shared_ptr<PeerSession> create (GstBin *bin, Delegate *delegate,
@@ -107,8 +116,12 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
    * signalrtc-peer-stats structure: bitrate-sent, bitrate-received (bit/s
    * since the last sample), packets-sent, packets-received, packets-lost,
    * round-trip-time (s, -1 unknown), frames-received (buffers out of the
-   * video src pads). */
+   * video src pads); with congestion control also bandwidth-estimate
+   * (bit/s) and how it was made (see CongestionControl::add_stats). */
   void request_stats ();
+  /* What this call's link carries (bit/s, everything sent to the peer);
+   * 0 without congestion control. Any thread. */
+  std::uint32_t bandwidth_estimate () const;
   /* Tears everything down: src pads get EOS and are removed. */
   void stop ();
 
@@ -130,7 +143,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void configure_ice ();
   static void on_element_added (GstBin *webrtc, GstElement *element,
                                 gpointer user_data);
-  bool link_input (SendInput *input, guint pt, bool retransmit);
+  bool link_input (SendInput *input, guint pt, bool retransmit,
+                   guint twcc_id);
   void add_receive_transceivers ();
   void add_receive_transceiver (const char *media);
   void create_data_channel ();
@@ -161,6 +175,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
    * See on_element_added. */
   std::atomic<int> send_live_{0};
   GstWebRTCDataChannel *channel_ = nullptr;
+  /* Set in start () when config_.congestion is; fed on webrtcbin's RTCP
+   * thread (it locks itself), read anywhere. */
+  std::shared_ptr<CongestionControl> congestion_;
   std::vector<std::unique_ptr<Branch>> branches_;
   std::vector<std::string> remote_mids_;
   std::vector<PeerSignal> pending_candidates_;

@@ -83,6 +83,11 @@ encoder_chain (const std::string &kind, const std::string &encoding,
         gst_util_set_object_arg (G_OBJECT (enc), "error-resilient", "default");
         if (bitrate)
           g_object_set (enc, "target-bitrate", (gint)bitrate, nullptr);
+        /* A rate buffer of a second, not libvpx's six: over a link that
+         * carries just the target, a six-second buffer lets it send bursts
+         * the link queues for seconds. */
+        g_object_set (enc, "buffer-size", 1000, "buffer-initial-size", 500,
+                      "buffer-optimal-size", 600, nullptr);
       }
     }
   }
@@ -138,6 +143,7 @@ SendInput::~SendInput ()
 {
   g_mutex_lock (&lock_);
   std::vector<GstElement *> elements = std::move (chain_);
+  encoder_ = nullptr;
   g_mutex_unlock (&lock_);
   elements.insert (elements.begin (), queue_);
   elements.push_back (tee_);
@@ -239,7 +245,10 @@ SendInput::build_chain (GstCaps *caps)
   }
   if (raw) {
     g_autoptr (GError) error = nullptr;
-    chain = encoder_chain (kind_, encoding_, bitrate_, &error);
+    g_mutex_lock (&lock_);
+    const guint bitrate = bitrate_;
+    g_mutex_unlock (&lock_);
+    chain = encoder_chain (kind_, encoding_, bitrate, &error);
     if (chain.empty ()) {
       GST_ELEMENT_ERROR (bin_, CORE, MISSING_PLUGIN, ("%s", error->message),
                          (nullptr));
@@ -255,8 +264,17 @@ SendInput::build_chain (GstCaps *caps)
   }
 
   g_mutex_lock (&lock_);
-  for (GstElement *e : chain)
+  for (GstElement *e : chain) {
     chain_.push_back ((GstElement *)gst_object_ref_sink (e));
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (kind_ == "video" && f
+        && gst_element_factory_list_is_type (f,
+                                             GST_ELEMENT_FACTORY_TYPE_ENCODER))
+      encoder_ = e;
+  }
+  /* set_bitrate () may have come before the chain. */
+  if (encoder_ && bitrate_)
+    set_encoder_bitrate (encoder_, bitrate_);
   g_mutex_unlock (&lock_);
   GstElement *previous = queue_;
   for (GstElement *e : chain) {
@@ -300,6 +318,38 @@ key_frame_event (bool new_peer)
 }
 
 }  // namespace
+
+void
+SendInput::set_encoder_bitrate (GstElement *encoder, guint bitrate)
+{
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (encoder),
+                                    "target-bitrate"))
+    g_object_set (encoder, "target-bitrate", (gint)MIN (bitrate, G_MAXINT),
+                  nullptr); /* vp8enc, vp9enc: bit/s */
+  else
+    g_object_set (encoder, "bitrate", MAX (bitrate / 1000, 1u),
+                  nullptr); /* x264enc: kbit/s */
+}
+
+void
+SendInput::set_bitrate (guint bitrate)
+{
+  if (kind_ != "video" || !bitrate)
+    return;
+  g_mutex_lock (&lock_);
+  const bool changed = bitrate != bitrate_;
+  bitrate_ = bitrate;
+  GstElement *encoder = encoder_ ? (GstElement *)gst_object_ref (encoder_)
+                                 : nullptr;
+  g_mutex_unlock (&lock_);
+  if (!encoder)
+    return;
+  if (changed) {
+    GST_DEBUG_OBJECT (bin_, "video encoder at %u bit/s", bitrate);
+    set_encoder_bitrate (encoder, bitrate);
+  }
+  gst_object_unref (encoder);
+}
 
 void
 SendInput::request_key_frame ()

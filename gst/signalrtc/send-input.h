@@ -44,6 +44,9 @@ class SendInput
    * requests, these and the peers' PLI/FIR, are thinned by a
    * KeyFramePolicy. */
   void request_key_frame ();
+  /* Sets the video encoder's bitrate (bit/s) while it runs; nothing for
+   * audio or input that is not encoded here. Any thread. */
+  void set_bitrate (guint bitrate);
   /* The input has ended (EOS passed). */
   bool eos () const;
   /* Upstream is live (a camera, a live test pattern, a network source):
@@ -61,6 +64,7 @@ class SendInput
   static GstPadProbeReturn on_event (GstPad *pad, GstPadProbeInfo *info,
                                      gpointer user_data);
   bool build_chain (GstCaps *caps);
+  static void set_encoder_bitrate (GstElement *encoder, guint bitrate);
 
   GstBin *bin_;
   std::string kind_;
@@ -72,7 +76,9 @@ class SendInput
   /* Between queue_ and tee_, built once on the streaming thread (the first
    * caps), removed with the input. lock_. */
   std::vector<GstElement *> chain_;
-  GMutex lock_; /* guards chain_ and the two below */
+  /* The video encoder in chain_, if any. lock_. */
+  GstElement *encoder_ = nullptr;
+  GMutex lock_; /* guards chain_, encoder_, bitrate_ and the two below */
   KeyFramePolicy key_frames_;
   bool eos_ = false;
   std::function<void ()> on_eos_;

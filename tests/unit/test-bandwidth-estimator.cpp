@@ -145,6 +145,56 @@ TEST (BandwidthEstimator, MalformedFeedback)
   }
 }
 
+TEST (BandwidthEstimator, SharedVideoBitrate)
+{
+  struct Row
+  {
+    std::vector<std::uint32_t> estimates;
+    std::uint32_t audio, min, max, fallback, expected;
+  } rows[] = {
+    {{}, 64'000, 100'000, 2'500'000, 1'000'000, 1'000'000},
+    {{}, 0, 100'000, 2'500'000, 5'000'000, 2'500'000},
+    {{1'064'000}, 64'000, 100'000, 2'500'000, 1, 950'000},
+    {{3'000'000, 1'064'000, 2'000'000}, 64'000, 100'000, 2'500'000, 1,
+     950'000},
+    {{1'000'000}, 0, 100'000, 2'500'000, 1, 950'000},
+    {{50'000}, 64'000, 100'000, 2'500'000, 1, 100'000}, /* below audio */
+    {{9'000'000}, 64'000, 100'000, 2'500'000, 1, 2'500'000},
+    {{1'000'000}, 0, 300'000, 200'000, 1, 300'000}, /* max below min */
+  };
+  for (const Row &r : rows)
+    EXPECT_EQ (signalrtc::shared_video_bitrate (r.estimates, r.audio, r.min,
+                                                r.max, r.fallback),
+               r.expected);
+}
+
+/* At 1 Mbit/s a quarter is 31 250 bytes/s, 7 812 bytes in a full bucket:
+ * six 1200-byte packets at once, then one every 38.4 ms. */
+TEST (RetransmissionBudget, TakesAQuarterOfTheEstimate)
+{
+  signalrtc::RetransmissionBudget b;
+  struct Row
+  {
+    std::int64_t at_ms;
+    std::uint32_t estimate, size;
+    bool allowed;
+  } rows[] = {
+    {0, 1'000'000, 1200, true},     {0, 1'000'000, 1200, true},
+    {0, 1'000'000, 1200, true},     {0, 1'000'000, 1200, true},
+    {0, 1'000'000, 1200, true},     {0, 1'000'000, 1200, true},
+    {0, 1'000'000, 1200, false},    /* 612 bytes left */
+    {10, 1'000'000, 1200, false},   /* 924.5 */
+    {20, 1'000'000, 1200, true},    /* 1237 */
+    {20, 1'000'000, 100, false},    /* 37 */
+    {1000, 1'000'000, 1200, true},  /* refilled, capped at 7812.5 */
+    {1000, 100'000, 1200, false},   /* the bucket shrank to 781.25 */
+    {1000, 0, 1, false},            /* no estimate, nothing */
+  };
+  for (const Row &r : rows)
+    EXPECT_EQ (b.allow (r.at_ms * kMs, r.estimate, r.size), r.allowed)
+        << "at " << r.at_ms << " ms, " << r.size << " bytes";
+}
+
 /* splitmix64: the same random losses on every machine. */
 class Random
 {

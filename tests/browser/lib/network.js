@@ -9,10 +9,15 @@ import { startGstLaunch } from './bot.js';
 
 // The sender of the network tests and benchmarks: gst-launch with a
 // 1280x720 30 fps test pattern and a tone into `signalrtcsink`; `extra`
-// adds properties (call=..., video-bitrate=...).
+// adds properties (call=..., video-bitrate=...). The pattern is a moving
+// zone plate, whose VP8 bitrate follows the encoder's target (2.3 Mbit/s
+// at 2.5, 0.7 at 0.8, 0.5 at 0.25): videotestsrc's default SMPTE bars
+// carry a block of random noise that VP8 cannot code under 1.65 Mbit/s at
+// 720p whatever its target, as no camera would.
+export const BOT_PATTERN = 'pattern=zone-plate kx2=8 ky2=8 kt=1';
 export function start720pBot (hub, name, extra = '') {
   return startGstLaunch(name,
-    'videotestsrc is-live=true ! video/x-raw,width=1280,height=720,framerate=30/1 ' +
+    `videotestsrc is-live=true ${BOT_PATTERN} ! video/x-raw,width=1280,height=720,framerate=30/1 ` +
     `! signalrtcsink name=${name} hub-url=${hub.url} username=${name} ${extra} ` +
     `audiotestsrc is-live=true wave=sine freq=440 ! ${name}.`);
 }

@@ -1,0 +1,245 @@
+/* signalrtc
+ * Copyright (C) 2026 signalrtc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "congestion-control.h"
+
+#include <cmath>
+#include <vector>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_signalrtc_bin_debug);
+#define GST_CAT_DEFAULT gst_signalrtc_bin_debug
+
+namespace signalrtc {
+
+std::shared_ptr<CongestionControl>
+CongestionControl::create (BandwidthEstimator::Config config,
+                           std::function<void (std::uint32_t)> on_change)
+{
+  return std::shared_ptr<CongestionControl> (
+      new CongestionControl (config, std::move (on_change)));
+}
+
+CongestionControl::CongestionControl (
+    BandwidthEstimator::Config config,
+    std::function<void (std::uint32_t)> on_change)
+    : estimator_ (config), target_ (estimator_.target_bps ()),
+      announced_ (target_.load ()), on_change_ (std::move (on_change))
+{}
+
+GstElement *
+CongestionControl::aux_sender ()
+{
+  GstElement *tap = gst_element_factory_make ("identity", nullptr);
+  if (!tap)
+    return nullptr;
+  g_object_set (tap, "silent", TRUE, nullptr);
+  GstPad *src = gst_element_get_static_pad (tap, "src");
+  gst_pad_add_probe (
+      src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream_event,
+      new std::weak_ptr<CongestionControl> (weak_from_this ()),
+      [] (gpointer data) {
+        delete static_cast<std::weak_ptr<CongestionControl> *> (data);
+      });
+  gst_object_unref (src);
+  GstPad *sink = gst_element_get_static_pad (tap, "sink");
+  gst_pad_add_probe (
+      sink,
+      (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
+                        | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      on_outgoing, new std::weak_ptr<CongestionControl> (weak_from_this ()),
+      [] (gpointer data) {
+        delete static_cast<std::weak_ptr<CongestionControl> *> (data);
+      });
+  gst_object_unref (sink);
+  return tap;
+}
+
+GstPadProbeReturn
+CongestionControl::on_outgoing (GstPad *pad, GstPadProbeInfo *info,
+                                gpointer user_data)
+{
+  auto self = static_cast<std::weak_ptr<CongestionControl> *> (user_data)
+                  ->lock ();
+  if (!self)
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    return self->admit (pad, GST_PAD_PROBE_INFO_BUFFER (info))
+               ? GST_PAD_PROBE_OK
+               : GST_PAD_PROBE_DROP;
+  GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+  const guint n = gst_buffer_list_length (list);
+  std::vector<bool> keep (n);
+  bool all = true;
+  for (guint i = 0; i < n; i++)
+    all &= (keep[i] = self->admit (pad, gst_buffer_list_get (list, i)));
+  if (all)
+    return GST_PAD_PROBE_OK;
+  list = gst_buffer_list_make_writable (list);
+  GST_PAD_PROBE_INFO_DATA (info) = list;
+  for (guint i = n; i > 0; i--)
+    if (!keep[i - 1])
+      gst_buffer_list_remove (list, i - 1, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+bool
+CongestionControl::admit (GstPad *sink, GstBuffer *buffer)
+{
+  guint8 header[2];
+  if (gst_buffer_extract (buffer, 0, header, 2) != 2)
+    return true;
+  const guint8 pt = header[1] & 0x7f;
+  std::lock_guard<std::mutex> lock (lock_);
+  if (!is_retransmission (sink, pt))
+    return true;
+  if (rtx_budget_.allow (g_get_monotonic_time (), target_.load (),
+                         (std::uint32_t)gst_buffer_get_size (buffer)))
+    return true;
+  if (rtx_dropped_++ % 100 == 0)
+    GST_DEBUG ("retransmissions over budget: %" G_GUINT64_FORMAT
+               " dropped so far",
+               rtx_dropped_);
+  return false;
+}
+
+/* lock_. A payload type not seen yet: is it one of rtprtxsend's (the
+ * element upstream of @sink)? */
+bool
+CongestionControl::is_retransmission (GstPad *sink, guint8 pt)
+{
+  if (pt_kind_[pt] == 0) {
+    pt_kind_[pt] = 1;
+    GstPad *peer = gst_pad_get_peer (sink);
+    GstObject *rtx = peer ? gst_pad_get_parent (peer) : nullptr;
+    GstStructure *map = nullptr;
+    if (rtx && g_object_class_find_property (G_OBJECT_GET_CLASS (rtx),
+                                             "payload-type-map"))
+      g_object_get (rtx, "payload-type-map", &map, nullptr);
+    for (gint i = 0; map && i < gst_structure_n_fields (map); i++) {
+      guint rtx_pt = 0;
+      if (gst_structure_get_uint (map, gst_structure_nth_field_name (map, i),
+                                  &rtx_pt)
+          && rtx_pt < 128)
+        pt_kind_[rtx_pt] = 2;
+    }
+    if (map)
+      gst_structure_free (map);
+    if (rtx)
+      gst_object_unref (rtx);
+    if (peer)
+      gst_object_unref (peer);
+  }
+  return pt_kind_[pt] == 2;
+}
+
+GstPadProbeReturn
+CongestionControl::on_upstream_event (GstPad *, GstPadProbeInfo *info,
+                                      gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CUSTOM_UPSTREAM
+      || !gst_event_has_name (event, "RTPTWCCPackets"))
+    return GST_PAD_PROBE_OK;
+  if (auto self
+      = static_cast<std::weak_ptr<CongestionControl> *> (user_data)->lock ())
+    self->on_feedback (gst_event_get_structure (event));
+  /* Nothing upstream (rtx, payloaders, the shared encoders) wants it. */
+  return GST_PAD_PROBE_DROP;
+}
+
+/* RTPTWCCPackets (rtpmanager 1.22): "packets", an array of RTPTWCCPacket
+ * structures with local-ts (when we sent it), remote-ts (when the peer got
+ * it, or none), size and lost; nanoseconds. */
+void
+CongestionControl::on_feedback (const GstStructure *s)
+{
+  const GValue *array = gst_structure_get_value (s, "packets");
+  /* rtpmanager 1.22 builds it as a GValueArray, deprecated or not. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (!array || !G_VALUE_HOLDS (array, g_value_array_get_type ()))
+    return;
+  auto *values = (GValueArray *)g_value_get_boxed (array);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  if (!values)
+    return;
+  std::vector<TwccPacket> packets;
+  packets.reserve (values->n_values);
+  for (guint i = 0; i < values->n_values; i++) {
+    const GValue *v = &values->values[i];
+    if (!GST_VALUE_HOLDS_STRUCTURE (v))
+      continue;
+    const GstStructure *p = gst_value_get_structure (v);
+    guint64 local = GST_CLOCK_TIME_NONE, remote = GST_CLOCK_TIME_NONE;
+    guint size = 0;
+    gboolean lost = FALSE;
+    gst_structure_get_uint64 (p, "local-ts", &local);
+    gst_structure_get_uint64 (p, "remote-ts", &remote);
+    gst_structure_get_uint (p, "size", &size);
+    gst_structure_get_boolean (p, "lost", &lost);
+    if (!GST_CLOCK_TIME_IS_VALID (local))
+      continue; /* not one of ours, or forgotten */
+    TwccPacket packet{(std::int64_t)(local / 1000), std::nullopt, size};
+    if (!lost && GST_CLOCK_TIME_IS_VALID (remote))
+      packet.arrival_us = (std::int64_t)(remote / 1000);
+    packets.push_back (packet);
+  }
+  {
+    std::lock_guard<std::mutex> lock (lock_);
+    estimator_.on_twcc_feedback (g_get_monotonic_time (), packets);
+    target_ = estimator_.target_bps ();
+  }
+  publish ();
+}
+
+void
+CongestionControl::on_receiver_report (double fraction_lost, double rtt_s)
+{
+  {
+    std::lock_guard<std::mutex> lock (lock_);
+    if (rtt_s > 0 && std::isfinite (rtt_s))
+      estimator_.set_rtt_us ((std::int64_t)(rtt_s * 1e6));
+    if (fraction_lost >= 0)
+      estimator_.on_receiver_report (g_get_monotonic_time (), fraction_lost);
+    target_ = estimator_.target_bps ();
+  }
+  publish ();
+}
+
+void
+CongestionControl::publish ()
+{
+  const std::uint32_t target = target_.load ();
+  {
+    std::lock_guard<std::mutex> lock (lock_);
+    if (std::fabs ((double)target - (double)announced_)
+        < 0.03 * (double)announced_)
+      return;
+    announced_ = target;
+  }
+  if (on_change_)
+    on_change_ (target);
+}
+
+void
+CongestionControl::add_stats (GstStructure *stats) const
+{
+  std::lock_guard<std::mutex> lock (lock_);
+  const char *usage = "normal";
+  if (estimator_.usage () == BandwidthEstimator::Usage::kOveruse)
+    usage = "overuse";
+  else if (estimator_.usage () == BandwidthEstimator::Usage::kUnderuse)
+    usage = "underuse";
+  gst_structure_set (
+      stats, "bandwidth-estimate", G_TYPE_UINT64,
+      (guint64)estimator_.target_bps (), "bandwidth-delay-based",
+      G_TYPE_UINT64, (guint64)estimator_.delay_based_bps (),
+      "bandwidth-loss-based", G_TYPE_UINT64,
+      (guint64)estimator_.loss_based_bps (), "bandwidth-usage", G_TYPE_STRING,
+      usage, "bandwidth-feedback", G_TYPE_STRING,
+      estimator_.has_twcc () ? "twcc" : "receiver-reports",
+      "retransmissions-dropped", G_TYPE_UINT64, (guint64)rtx_dropped_,
+      nullptr);
+}
+
+}  // namespace signalrtc

@@ -1,0 +1,80 @@
+/* signalrtc
+ * Copyright (C) 2026 signalrtc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "bandwidth-estimator.h"
+
+#include <gst/gst.h>
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace signalrtc {
+
+/* The RTP header extension that carries transport-wide sequence numbers. */
+constexpr const char *kTwccUri
+    = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-"
+      "extensions-01";
+
+/* One call's bandwidth estimate, fed by the peer's feedback, and the
+ * budget its retransmissions are held to.
+ *
+ * Threads: TWCC feedback arrives on the webrtcbin's RTCP thread (rtpbin
+ * sends it upstream as an RTPTWCCPackets event, which the element
+ * aux_sender () makes sees first); receiver reports and reads come from
+ * the hub thread. lock_ guards the estimator; target_bps () is an atomic
+ * read from anywhere. @on_change runs on the feedback thread, without the
+ * lock, when the target has moved by 3 % or more since it last ran. */
+class CongestionControl : public std::enable_shared_from_this<CongestionControl>
+{
+ public:
+  static std::shared_ptr<CongestionControl>
+  create (BandwidthEstimator::Config config,
+          std::function<void (std::uint32_t target_bps)> on_change);
+
+  /* For webrtcbin's request-aux-sender: a new element (floating) placed
+   * between rtprtxsend and the RTP session. Its src pad takes the
+   * feedback events; its sink pad drops retransmissions over the budget
+   * (on the sending streaming threads). */
+  GstElement *aux_sender ();
+  /* A receiver report's loss (0..1) and the round-trip time (s, <= 0
+   * unknown): the fallback when the peer sends no TWCC. Hub thread. */
+  void on_receiver_report (double fraction_lost, double rtt_s);
+
+  std::uint32_t target_bps () const { return target_.load (); }
+  /* bandwidth-estimate, -delay-based, -loss-based, the usage and the
+   * feedback kind, into a stats structure. */
+  void add_stats (GstStructure *stats) const;
+
+ private:
+  CongestionControl (BandwidthEstimator::Config config,
+                     std::function<void (std::uint32_t)> on_change);
+  static GstPadProbeReturn on_upstream_event (GstPad *pad,
+                                              GstPadProbeInfo *info,
+                                              gpointer user_data);
+  static GstPadProbeReturn on_outgoing (GstPad *pad, GstPadProbeInfo *info,
+                                        gpointer user_data);
+  void on_feedback (const GstStructure *packets);
+  void publish ();
+  /* FALSE: @buffer is a retransmission over the budget. */
+  bool admit (GstPad *sink, GstBuffer *buffer);
+  bool is_retransmission (GstPad *sink, guint8 pt);
+
+  mutable std::mutex lock_;
+  BandwidthEstimator estimator_;
+  std::atomic<std::uint32_t> target_;
+  std::uint32_t announced_;
+  std::function<void (std::uint32_t)> on_change_;
+  /* lock_: what each payload type is (0 not known yet, 1 media, 2 rtx,
+   * from rtprtxsend's payload-type-map), and the budget. */
+  std::array<guint8, 128> pt_kind_{};
+  RetransmissionBudget rtx_budget_;
+  guint64 rtx_dropped_ = 0;
+};
+
+}  // namespace signalrtc

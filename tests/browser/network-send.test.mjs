@@ -1,17 +1,20 @@
 // Sending over a real link: a Chromium viewer on a test host of its own
-// (tests/lib/netsim.js) behind a link that drops 3 % of the packets toward
-// it, called by a signalrtcsink and, in the same test, by a Chromium
-// sender. The bot must retransmit what the viewer asks for (RFC 4588 rtx,
-// negotiated whichever side offers) and reach at least 0.8 of the Chromium
-// sender's decoded frame rate over the same link.
+// (tests/lib/netsim.js) behind a shaped link, called by a signalrtcsink
+// and, in the same test, by a Chromium sender. Over 3 % loss the bot must
+// retransmit what the viewer asks for (RFC 4588 rtx, negotiated whichever
+// side offers); over a 1 Mbit/s link its bandwidth estimate (TWCC, GCC)
+// must follow the link; either way it must reach at least 0.8 of the
+// Chromium sender's decoded frame rate over the same link. A step from 3
+// to 1 Mbit/s mid-call: the estimate follows within 5 s and the picture
+// keeps coming.
 
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { test } from '../lib/node-test.js';
-import { startHub } from '../interop/lib/hub.js';
+import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { webRoot } from './lib/scenario.js';
-import { descriptions, measureCall, start720pBot, videoRtx } from './lib/network.js';
+import { botEstimates, descriptions, measureCall, start720pBot, videoRtx, videoTwcc } from './lib/network.js';
 import { createNetwork, linkCounters, unavailable } from '../lib/netsim.js';
 
 const SECONDS = 8;
@@ -30,7 +33,6 @@ before(async () => {
   origin = `http://${net.host('viewer').gateway}:${hub.port}`;
   viewerBrowser = await launchChromium({ host: net.host('viewer'), origin });
   senderBrowser = await launchChromium();
-  await net.shape('viewer', 'down', { loss: 0.03 });
 });
 
 after(async () => {
@@ -42,8 +44,22 @@ after(async () => {
 
 const viewerPage = () => openApp(viewerBrowser, hub, 'viewer', { autoaccept: 1 }, { media: false, origin });
 
+// The Chromium sender over the link as it is now: the figure to reach.
+async function chromiumOverTheLink () {
+  const viewer = await viewerPage();
+  const page = await openApp(senderBrowser, hub, 'chromium');
+  try {
+    await page.call('viewer');
+    return await measureCall(viewer, 'chromium', { seconds: SECONDS });
+  } finally {
+    await page.page.context().close();
+    await viewer.page.context().close();
+  }
+}
+
 test('3 % loss toward a Chromium viewer: the bot retransmits and keeps up with a Chromium sender', { part: 'netsim' }, async (t) => {
   if (why) return t.skip(`no test network here: ${why}`);
+  await net.shape('viewer', 'down', { loss: 0.03 });
 
   // The Chromium sender over the same link, for the figure to reach.
   let viewer = await viewerPage();
@@ -74,9 +90,10 @@ test('3 % loss toward a Chromium viewer: the bot retransmits and keeps up with a
   }
 });
 
-test('the viewer calls the bot: the answer carries rtx and lost packets come again', { part: 'netsim' }, async (t) => {
+test('the viewer calls the bot: the answer carries rtx and TWCC, lost packets come again', { part: 'netsim' }, async (t) => {
   if (why) return t.skip(`no test network here: ${why}`);
-  const bot = start720pBot(hub, 'cam');
+  await net.shape('viewer', 'down', { loss: 0.03 });
+  const bot = start720pBot(hub, 'cam', 'stats-interval=1000');
   let viewer = null;
   try {
     await bot.waitForLine(/signalrtc-hub-connected/);
@@ -86,10 +103,68 @@ test('the viewer calls the bot: the answer carries rtx and lost packets come aga
     const sdp = await descriptions(viewer, await viewer.connectionIdOf('cam'));
     t.diagnostic(`bot answering: ${JSON.stringify(got)}`);
     assert.ok(videoRtx(sdp.remote), `the bot's answer has no rtx:\n${sdp.remote}`);
+    assert.ok(videoTwcc(sdp.remote), `the bot's answer has no TWCC:\n${sdp.remote}`);
     assert.ok(got.rtx > 0, `no retransmitted packet reached the viewer (${got.nacks} NACKs)`);
     assert.ok(got.fps > 15, `only ${got.fps.toFixed(1)} frames/s`);
+    const estimates = botEstimates(bot, 'viewer');
+    assert.ok(estimates.some((e) => e.feedback === 'twcc'), `no estimate from TWCC feedback: ${JSON.stringify(estimates)}`);
   } finally {
     await bot.stop();
     await viewer?.page.context().close();
+  }
+});
+
+test('1 Mbit/s toward a Chromium viewer: the estimate follows the link and the bot keeps up with a Chromium sender', { part: 'netsim' }, async (t) => {
+  if (why) return t.skip(`no test network here: ${why}`);
+  await net.shape('viewer', 'down', { rate: '1mbit' });
+  const browserSent = await chromiumOverTheLink();
+  const viewer = await viewerPage();
+  const dropsBefore = await linkCounters(net, 'viewer', 'down');
+  const bot = start720pBot(hub, 'bot', 'call=viewer stats-interval=1000');
+  try {
+    const botSent = await measureCall(viewer, 'bot', { seconds: SECONDS });
+    const queueDrops = (await linkCounters(net, 'viewer', 'down')).shaperDropped - dropsBefore.shaperDropped;
+    const sdp = await descriptions(viewer, await viewer.connectionIdOf('bot'));
+    const estimates = botEstimates(bot, 'viewer');
+    t.diagnostic(`chromium: ${JSON.stringify(browserSent)}`);
+    t.diagnostic(`bot: ${JSON.stringify(botSent)}; the link's queue dropped ${queueDrops} packets`);
+    t.diagnostic(`bot estimates: ${estimates.map((e) => e.estimate).join(' ')}`);
+    assert.ok(videoTwcc(sdp.remote), `the bot's offer has no TWCC:\n${sdp.remote}`);
+    assert.ok(estimates.length >= 3 && estimates.every((e) => e.feedback === 'twcc'),
+      `the estimates are not from TWCC feedback: ${JSON.stringify(estimates)}`);
+    const last = estimates.at(-1).estimate;
+    assert.ok(last <= 1.2e6 && last >= 0.4e6, `the last estimate ${last} bit/s is not near the 1 Mbit/s link`);
+    assert.ok(botSent.fps >= 0.8 * browserSent.fps,
+      `the bot's ${botSent.fps.toFixed(1)} frames/s is below 0.8 of the Chromium sender's ${browserSent.fps.toFixed(1)}`);
+  } finally {
+    await bot.stop();
+    await viewer.page.context().close();
+  }
+});
+
+test('a step from 3 to 1 Mbit/s mid-call: the estimate follows within 5 s and the picture keeps coming', { part: 'netsim' }, async (t) => {
+  if (why) return t.skip(`no test network here: ${why}`);
+  await net.shape('viewer', 'down', { rate: '3mbit' });
+  const viewer = await viewerPage();
+  const bot = start720pBot(hub, 'bot', 'call=viewer stats-interval=1000');
+  try {
+    const before = await measureCall(viewer, 'bot', { seconds: SECONDS });
+    const high = botEstimates(bot, 'viewer').at(-1)?.estimate ?? 0;
+    await net.shape('viewer', 'down', { rate: '1mbit' });
+    const stepLine = bot.lines.length;
+    await sleep(5000);
+    const settled = botEstimates(bot, 'viewer', stepLine);
+    const after = await measureCall(viewer, 'bot', { seconds: SECONDS, settleMs: 0 });
+    t.diagnostic(`before the step: ${JSON.stringify(before)}, estimate ${high}`);
+    t.diagnostic(`estimates in the 5 s after it: ${settled.map((e) => e.estimate).join(' ')}`);
+    t.diagnostic(`after: ${JSON.stringify(after)}`);
+    assert.ok(high > 1.2e6, `before the step the estimate was only ${high} bit/s on a 3 Mbit/s link`);
+    assert.ok(settled.length >= 2 && settled.at(-1).estimate <= 1.1e6,
+      `5 s after the step the estimate is ${settled.at(-1)?.estimate} bit/s, above the 1 Mbit/s link`);
+    assert.ok(after.fps >= 0.8 * before.fps,
+      `after the step ${after.fps.toFixed(1)} frames/s, below 0.8 of the ${before.fps.toFixed(1)} before it`);
+  } finally {
+    await bot.stop();
+    await viewer.page.context().close();
   }
 });

@@ -88,3 +88,27 @@ export function videoRtx (sdp) {
   const video = sdp.split(/\r?\nm=/).find((m) => m.startsWith('video'));
   return Boolean(video && /a=rtpmap:\d+ rtx\/90000/.test(video) && /a=fmtp:\d+ apt=\d+/.test(video));
 }
+
+// The bandwidth estimates a bot (gst-launch -m, stats-interval set) has
+// posted for calls with `username`, from line `from` of its output on:
+// [{ estimate, feedback, line }] (bit/s; feedback 'twcc' or
+// 'receiver-reports').
+export function botEstimates (bot, username, from = 0) {
+  const out = [];
+  for (let i = from; i < bot.lines.length; i++) {
+    const line = bot.lines[i];
+    if (!line.includes('signalrtc-peer-stats') || !line.includes(`username=(string)${username},`)) continue;
+    const estimate = /bandwidth-estimate=\(guint64\)(\d+)/.exec(line);
+    const feedback = /bandwidth-feedback=\(string\)([a-z-]+)/.exec(line);
+    if (estimate) out.push({ estimate: Number(estimate[1]), feedback: feedback?.[1] ?? '', line: i });
+  }
+  return out;
+}
+
+// Whether an SDP's video m-section negotiates transport-wide congestion
+// control: the TWCC header extension and rtcp-fb transport-cc.
+export function videoTwcc (sdp) {
+  const video = sdp.split(/\r?\nm=/).find((m) => m.startsWith('video'));
+  return Boolean(video && /a=extmap:\d+ http:\/\/www\.ietf\.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01/.test(video) &&
+    /a=rtcp-fb:\d+ transport-cc/.test(video));
+}

@@ -221,6 +221,13 @@ CongestionControl::publish ()
     on_change_ (target);
 }
 
+double
+CongestionControl::fraction_lost () const
+{
+  std::lock_guard<std::mutex> lock (lock_);
+  return estimator_.fraction_lost ();
+}
+
 void
 CongestionControl::add_stats (GstStructure *stats) const
 {

@@ -47,6 +47,8 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   void on_receiver_report (double fraction_lost, double rtt_s);
 
   std::uint32_t target_bps () const { return target_.load (); }
+  /* The share of packets lost over the last second (TWCC) or report. */
+  double fraction_lost () const;
   /* bandwidth-estimate, -delay-based, -loss-based, the usage and the
    * feedback kind, into a stats structure. */
   void add_stats (GstStructure *stats) const;

@@ -273,8 +273,8 @@ struct BinState : public PeerSession::Delegate
   void end_session (const std::string &id, const std::string &reason);
   bool send_message (const std::string &peer, const std::string &text);
   void on_input_eos ();
-  /* Sets the shared video encoders to what the calls' links carry. */
-  void update_video_bitrate ();
+  /* Sets the shared encoders to what the calls' links carry and lose. */
+  void update_encoders ();
 
   /* PeerSession::Delegate */
   bool run_on_hub (std::function<void ()> fn) override;
@@ -822,7 +822,7 @@ BinState::end_session (const std::string &id, const std::string &reason)
                    session->username ().c_str (), id.c_str (), reason.c_str ());
   session->stop ();
   /* The others' links may carry more than this one's did. */
-  update_video_bitrate ();
+  update_encoders ();
   post (gst_structure_new ("signalrtc-peer-disconnected", "username",
                            G_TYPE_STRING, session->username ().c_str (),
                            "connection-id", G_TYPE_STRING, id.c_str (),
@@ -992,12 +992,14 @@ void
 BinState::peer_stats (PeerSession &, GstStructure *stats)
 {
   post (stats);
+  /* The losses were measured again. */
+  update_encoders ();
 }
 
 void
 BinState::bandwidth_changed (PeerSession &)
 {
-  update_video_bitrate ();
+  update_encoders ();
 }
 
 /* One encoder serves every call: it makes what the narrowest link
@@ -1005,7 +1007,7 @@ BinState::bandwidth_changed (PeerSession &)
  * renditions, each call taking the one its own link carries, is the way
  * past this.) */
 void
-BinState::update_video_bitrate ()
+BinState::update_encoders ()
 {
   if (!settings.congestion_control)
     return;
@@ -1020,8 +1022,15 @@ BinState::update_video_bitrate ()
   const guint bitrate = shared_video_bitrate (
       estimates, audio ? AUDIO_BITRATE : 0, settings.min_bitrate,
       settings.max_bitrate, settings.video_bitrate);
-  for (SendInput *input : send_inputs ())
+  /* Opus protects against the worst call's loss. */
+  double worst = 0;
+  for (auto &[id, session] : sessions)
+    worst = MAX (worst, session->fraction_lost ());
+  const guint loss_percent = (guint)CLAMP (worst * 100.0 + 0.5, 0.0, 100.0);
+  for (SendInput *input : send_inputs ()) {
     input->set_bitrate (bitrate);
+    input->set_packet_loss (loss_percent);
+  }
 }
 
 /* ---- GObject ----------------------------------------------------------- */
@@ -1614,8 +1623,10 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
                          "stats-interval), shown in signalrtc-peer-stats as "
                          "bandwidth-estimate; the shared video encoder makes "
                          "what the lowest estimate leaves after audio, within "
-                         "min-bitrate and max-bitrate. Input that is already "
-                         "encoded is sent as it is",
+                         "min-bitrate and max-bitrate; retransmissions may "
+                         "take a quarter of a call's estimate; Opus in-band "
+                         "FEC protects against the worst call's loss. Input "
+                         "that is already encoded is sent as it is",
                          GST_TYPE_SIGNALRTC_CONGESTION_CONTROL,
                          DEFAULT_CONGESTION_CONTROL, flags));
   g_object_class_install_property (

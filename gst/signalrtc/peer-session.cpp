@@ -1217,6 +1217,12 @@ PeerSession::bandwidth_estimate () const
   return congestion_ ? congestion_->target_bps () : 0;
 }
 
+double
+PeerSession::fraction_lost () const
+{
+  return congestion_ ? congestion_->fraction_lost () : 0.0;
+}
+
 void
 PeerSession::request_stats ()
 {

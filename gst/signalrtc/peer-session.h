@@ -122,6 +122,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   /* What this call's link carries (bit/s, everything sent to the peer);
    * 0 without congestion control. Any thread. */
   std::uint32_t bandwidth_estimate () const;
+  /* The share of what we sent that this call's peer lost lately (0..1);
+   * 0 without congestion control. Any thread. */
+  double fraction_lost () const;
   /* Tears everything down: src pads get EOS and are removed. */
   void stop ();
 

@@ -57,7 +57,11 @@ encoder_chain (const std::string &kind, const std::string &encoding,
     add ("audioconvert");
     add ("audioresample");
     if (GstElement *enc = add ("opusenc")) {
-      g_object_set (enc, "perfect-timestamp", TRUE, nullptr);
+      /* In-band FEC: each packet also carries a coarse copy of the one
+       * before, for the amount of loss set_packet_loss () says to expect
+       * (none until then: Opus adds it only for expected loss). */
+      g_object_set (enc, "perfect-timestamp", TRUE, "inband-fec", TRUE,
+                    nullptr);
       gst_util_set_object_arg (G_OBJECT (enc), "audio-type", "voice");
     }
   } else {
@@ -267,14 +271,17 @@ SendInput::build_chain (GstCaps *caps)
   for (GstElement *e : chain) {
     chain_.push_back ((GstElement *)gst_object_ref_sink (e));
     GstElementFactory *f = gst_element_get_factory (e);
-    if (kind_ == "video" && f
+    if (f
         && gst_element_factory_list_is_type (f,
                                              GST_ELEMENT_FACTORY_TYPE_ENCODER))
       encoder_ = e;
   }
-  /* set_bitrate () may have come before the chain. */
-  if (encoder_ && bitrate_)
+  /* set_bitrate () and set_packet_loss () may have come before the chain. */
+  if (encoder_ && bitrate_ && kind_ == "video")
     set_encoder_bitrate (encoder_, bitrate_);
+  if (encoder_ && kind_ == "audio")
+    g_object_set (encoder_, "packet-loss-percentage", (gint)loss_percent_,
+                  nullptr);
   g_mutex_unlock (&lock_);
   GstElement *previous = queue_;
   for (GstElement *e : chain) {
@@ -347,6 +354,28 @@ SendInput::set_bitrate (guint bitrate)
   if (changed) {
     GST_DEBUG_OBJECT (bin_, "video encoder at %u bit/s", bitrate);
     set_encoder_bitrate (encoder, bitrate);
+  }
+  gst_object_unref (encoder);
+}
+
+void
+SendInput::set_packet_loss (guint percent)
+{
+  if (kind_ != "audio")
+    return;
+  percent = MIN (percent, 100u);
+  g_mutex_lock (&lock_);
+  const bool changed = percent != loss_percent_;
+  loss_percent_ = percent;
+  GstElement *encoder = encoder_ ? (GstElement *)gst_object_ref (encoder_)
+                                 : nullptr;
+  g_mutex_unlock (&lock_);
+  if (!encoder)
+    return;
+  if (changed && g_object_class_find_property (G_OBJECT_GET_CLASS (encoder),
+                                               "packet-loss-percentage")) {
+    GST_DEBUG_OBJECT (bin_, "audio encoder expects %u %% loss", percent);
+    g_object_set (encoder, "packet-loss-percentage", (gint)percent, nullptr);
   }
   gst_object_unref (encoder);
 }

@@ -47,6 +47,10 @@ class SendInput
   /* Sets the video encoder's bitrate (bit/s) while it runs; nothing for
    * audio or input that is not encoded here. Any thread. */
   void set_bitrate (guint bitrate);
+  /* Tells the audio encoder (Opus, in-band FEC on) how much loss to
+   * protect against, in %; nothing for video or audio not encoded here.
+   * Any thread. */
+  void set_packet_loss (guint percent);
   /* The input has ended (EOS passed). */
   bool eos () const;
   /* Upstream is live (a camera, a live test pattern, a network source):
@@ -76,9 +80,11 @@ class SendInput
   /* Between queue_ and tee_, built once on the streaming thread (the first
    * caps), removed with the input. lock_. */
   std::vector<GstElement *> chain_;
-  /* The video encoder in chain_, if any. lock_. */
+  /* The encoder in chain_, if any. lock_. */
   GstElement *encoder_ = nullptr;
-  GMutex lock_; /* guards chain_, encoder_, bitrate_ and the two below */
+  guint loss_percent_ = 0;
+  /* guards chain_, encoder_, bitrate_, loss_percent_ and the two below */
+  GMutex lock_;
   KeyFramePolicy key_frames_;
   bool eos_ = false;
   std::function<void ()> on_eos_;

@@ -13,13 +13,22 @@
 // its fake camera, calling the viewer. From the viewer's getStats over
 // --seconds once the call is connected: decoded frames per second, freeze
 // time (totalFreezesDuration), the resolution, the received bitrate, the
-// NACKs and PLIs it sent, packets lost, retransmitted packets received.
+// NACKs and PLIs it sent, packets lost, retransmitted packets received,
+// and the share of the audio it played that was concealment (lost and not
+// recovered by Opus FEC).
+//
+// The link "step" is 3 Mbit/s until the call has run --seconds, then
+// 1 Mbit/s: the row is what the viewer got in the --seconds after the
+// step, and "settled" is how long after the step the sender's estimate was
+// first at or under 1 Mbit/s (the bot's signalrtc-peer-stats
+// bandwidth-estimate, Chromium's availableOutgoingBitrate), sampled every
+// 250 ms.
 
 import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from '../browser/lib/browser.js';
 import { webRoot } from '../browser/lib/scenario.js';
 import { createNetwork, linkCounters } from '../lib/netsim.js';
-import { measureCall, start720pBot } from '../browser/lib/network.js';
+import { botEstimates, measureCall, start720pBot } from '../browser/lib/network.js';
 
 function option (name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,9 +44,12 @@ export const LINKS = {
   loss3: { loss: 0.03 },
   loss5: { loss: 0.05 },
   '1mbit-loss2': { rate: '1mbit', loss: 0.02 },
+  step: { rate: '3mbit' },
 };
+const STEP_TO = { rate: '1mbit' };
+const STEP_BPS = 1e6;
 
-const links = option('links', 'clean,1mbit,loss3').split(',');
+const links = option('links', Object.keys(LINKS).join(',')).split(',');
 const seconds = Number(option('seconds', '14'));
 const senders = option('senders', 'bot,chromium').split(',');
 const botProps = option('bot-props', '');
@@ -67,12 +79,18 @@ try {
       let result;
       try {
         if (sender === 'bot') {
-          bot = start720pBot(hub, 'bot', `call=viewer ${botProps}`);
-          result = await measureCall(viewer, 'bot', { seconds });
+          bot = start720pBot(hub, 'bot', `call=viewer ${link === 'step' ? 'stats-interval=250 ' : ''}${botProps}`);
         } else {
           page = await openApp(senderBrowser, hub, 'chromium');
           await page.call('viewer');
-          result = await measureCall(viewer, 'chromium', { seconds });
+        }
+        result = await measureCall(viewer, sender, { seconds });
+        if (link === 'step') {
+          await net.shape('viewer', 'down', STEP_TO);
+          const stepAt = Date.now();
+          const settledS = await settleTime(sender === 'bot' ? bot : page, stepAt);
+          result = { ...(await measureCall(viewer, sender, { seconds, settleMs: 0 })), settledS };
+          await net.shape('viewer', 'down', LINKS.step);
         }
       } catch (err) {
         log(`${link} ${sender}: ${err.message.split('\n')[0]}`);
@@ -96,23 +114,55 @@ try {
   await net.close();
 }
 
+// Seconds from the step until the sender's estimate is first at or under
+// the new rate; null if not within 10 s.
+async function settleTime (sender, stepAt) {
+  let from = sender.lines ? sender.lines.length : 0;
+  while (Date.now() - stepAt < 10000) {
+    await sleep(250);
+    let estimate = null;
+    if (sender.lines) {
+      const e = botEstimates(sender, 'viewer', from);
+      from = sender.lines.length;
+      if (e.length) estimate = Math.min(...e.map((x) => x.estimate));
+    } else {
+      const id = await sender.connectionIdOf('viewer');
+      estimate = await sender.page.evaluate(async (cid) => {
+        const pc = window.signalrtcApp.peerConnection(cid);
+        let best = null;
+        (await pc.getStats()).forEach((s) => {
+          if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate) best = s.availableOutgoingBitrate;
+        });
+        return best;
+      }, id);
+    }
+    if (estimate !== null && estimate <= STEP_BPS) return (Date.now() - stepAt) / 1000;
+  }
+  return null;
+}
+
 const f = (n, d = 1) => (typeof n === 'number' ? n.toFixed(d) : '-');
 console.log(`Network bench: ${seconds} s per point, viewer = Chromium behind the link${botProps ? `; bot props: ${botProps}` : ''}.`);
 console.log('');
-console.log('| link | sender | frames/s | freeze s | resolution | kbit/s | NACKs | PLIs | lost | rtx recv | link drops (queue/loss) |');
-console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+console.log('| link | sender | frames/s | freeze s | resolution | kbit/s | NACKs | PLIs | lost | rtx recv | link drops (queue/loss) | audio concealed % | settled s |');
+console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   if (r.failed) {
-    console.log(`| ${r.link} | ${r.sender} | failed: ${r.failed} |||||||||`);
+    console.log(`| ${r.link} | ${r.sender} | failed: ${r.failed} |||||||||||`);
     continue;
   }
   console.log(`| ${r.link} | ${r.sender} | ${f(r.fps)} | ${f(r.freezeS)} | ${r.width}x${r.height} | ${f(r.kbps, 0)} | ` +
-    `${r.nacks} | ${r.plis} | ${r.lost} | ${r.rtx} | ${r.shaperDropped}/${r.lossDropped} |`);
+    `${r.nacks} | ${r.plis} | ${r.lost} | ${r.rtx} | ${r.shaperDropped}/${r.lossDropped} | ` +
+    `${r.audioConcealed === null || r.audioConcealed === undefined ? '-' : f(100 * r.audioConcealed, 2)} | ` +
+    `${r.link === 'step' ? (r.settledS === null ? '> 10' : f(r.settledS, 2)) : ''} |`);
 }
 const bySender = (link, sender) => results.find((r) => r.link === link && r.sender === sender && !r.failed);
 console.log('');
 for (const link of links) {
   const b = bySender(link, 'bot');
   const c = bySender(link, 'chromium');
-  if (b && c && c.fps > 0) console.log(`${link}: bot/chromium frame rate ${(b.fps / c.fps).toFixed(2)}`);
+  if (b && c && c.fps > 0) {
+    console.log(`${link}: bot/chromium frame rate ${(b.fps / c.fps).toFixed(2)}, ` +
+      `freeze ${f(b.freezeS)} s vs ${f(c.freezeS)} s`);
+  }
 }

@@ -66,6 +66,11 @@ export async function measureCall (viewer, senderName, { seconds = 14, settleMs 
     plis: delta(v0, v1, 'pliCount'),
     lost: delta(v0, v1, 'packetsLost'),
     rtx: delta(v0, v1, 'retransmittedPacketsReceived'),
+    // The share of the audio played that was concealment (lost, not
+    // recovered by Opus FEC), 0..1; null without audio.
+    audioConcealed: delta(a.audio, b.audio, 'totalSamplesReceived') > 0
+      ? delta(a.audio, b.audio, 'concealedSamples') / delta(a.audio, b.audio, 'totalSamplesReceived')
+      : null,
     // From the start of the wait to the end of the window.
     elapsedS: (Date.now() - start) / 1000,
   };

@@ -2443,6 +2443,16 @@ TEST_F (Elements, ACallEndsWhileTheApplicationHoldsItsStreamingThread)
       },
       15000))
       << "the receiver no longer hears the hub";
+  /* and its call is set up. (Ending the test while it was still being set
+   * up left, in 2 runs of about 12, a webrtcbin's TransportReceiveBin and
+   * its nicesrc alive under the leaks tracer, 10 s on: a leak when a call
+   * in setup is torn down, not understood yet.) */
+  EXPECT_TRUE (wait_until (
+      [&] {
+        return rec.count ("signalrtc-peer-connected", "username", "again") > 0;
+      },
+      20000))
+      << "the new caller's call was never set up";
 }
 
 /* After a hub restart, a call whose user never comes back to the hub (here

@@ -99,32 +99,39 @@ rtp_caps (const RtpCodec &codec, guint pt, guint twcc_id)
   return caps;
 }
 
+/* @sdp's first m-line of @media, or nullptr. */
+const GstSDPMedia *
+first_media (const GstSDPMessage *sdp, const char *media)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    if (g_strcmp0 (gst_sdp_media_get_media (m), media) == 0)
+      return m;
+  }
+  return nullptr;
+}
+
 /* The id @sdp's first m-line of @media gives the TWCC header extension. */
 std::optional<guint>
 offered_twcc_id (const GstSDPMessage *sdp, const char *media)
 {
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
-    if (g_strcmp0 (gst_sdp_media_get_media (m), media) != 0)
+  const GstSDPMedia *m = first_media (sdp, media);
+  const char *extmap;
+  for (guint n = 0;
+       m && (extmap = gst_sdp_media_get_attribute_val_n (m, "extmap", n));
+       n++) {
+    /* "3 http://..." or "3/sendrecv http://..." */
+    g_auto (GStrv) parts = g_strsplit (extmap, " ", 3);
+    if (!parts[0] || !parts[1] || g_strcmp0 (parts[1], kTwccUri) != 0)
       continue;
-    for (guint a = 0; a < gst_sdp_media_attributes_len (m); a++) {
-      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (m, a);
-      if (g_strcmp0 (attr->key, "extmap") != 0 || !attr->value)
-        continue;
-      /* "3 http://..." or "3/sendrecv http://..." */
-      g_auto (GStrv) parts = g_strsplit (attr->value, " ", 3);
-      if (!parts[0] || !parts[1] || g_strcmp0 (parts[1], kTwccUri) != 0)
-        continue;
-      const guint id = (guint)g_ascii_strtoull (parts[0], nullptr, 10);
-      if (id >= 1 && id <= 14)
-        return id;
-    }
-    return std::nullopt;
+    const guint id = (guint)g_ascii_strtoull (parts[0], nullptr, 10);
+    if (id >= 1 && id <= 14)
+      return id;
   }
   return std::nullopt;
 }
 
-/* The payload type @sdp gives @encoding in its first m-line of @media. */
+/* The payload type @sdp gives @encoding in an m-line of @media. */
 std::optional<guint>
 offered_pt (const GstSDPMessage *sdp, const char *media, const char *encoding)
 {

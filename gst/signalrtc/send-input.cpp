@@ -338,24 +338,31 @@ SendInput::set_encoder_bitrate (GstElement *encoder, guint bitrate)
                   nullptr); /* x264enc: kbit/s */
 }
 
+/* Sets @field to @value under lock_; the encoder (a new reference) if
+ * that changed it and there is one to tell, else nullptr. */
+GstElement *
+SendInput::update_setting (guint &field, guint value)
+{
+  g_mutex_lock (&lock_);
+  const bool changed = field != value;
+  field = value;
+  GstElement *encoder = changed && encoder_
+                            ? (GstElement *)gst_object_ref (encoder_)
+                            : nullptr;
+  g_mutex_unlock (&lock_);
+  return encoder;
+}
+
 void
 SendInput::set_bitrate (guint bitrate)
 {
   if (kind_ != "video" || !bitrate)
     return;
-  g_mutex_lock (&lock_);
-  const bool changed = bitrate != bitrate_;
-  bitrate_ = bitrate;
-  GstElement *encoder = encoder_ ? (GstElement *)gst_object_ref (encoder_)
-                                 : nullptr;
-  g_mutex_unlock (&lock_);
-  if (!encoder)
-    return;
-  if (changed) {
+  g_autoptr (GstElement) encoder = update_setting (bitrate_, bitrate);
+  if (encoder) {
     GST_DEBUG_OBJECT (bin_, "video encoder at %u bit/s", bitrate);
     set_encoder_bitrate (encoder, bitrate);
   }
-  gst_object_unref (encoder);
 }
 
 void
@@ -364,20 +371,12 @@ SendInput::set_packet_loss (guint percent)
   if (kind_ != "audio")
     return;
   percent = MIN (percent, 100u);
-  g_mutex_lock (&lock_);
-  const bool changed = percent != loss_percent_;
-  loss_percent_ = percent;
-  GstElement *encoder = encoder_ ? (GstElement *)gst_object_ref (encoder_)
-                                 : nullptr;
-  g_mutex_unlock (&lock_);
-  if (!encoder)
-    return;
-  if (changed && g_object_class_find_property (G_OBJECT_GET_CLASS (encoder),
+  g_autoptr (GstElement) encoder = update_setting (loss_percent_, percent);
+  if (encoder && g_object_class_find_property (G_OBJECT_GET_CLASS (encoder),
                                                "packet-loss-percentage")) {
     GST_DEBUG_OBJECT (bin_, "audio encoder expects %u %% loss", percent);
     g_object_set (encoder, "packet-loss-percentage", (gint)percent, nullptr);
   }
-  gst_object_unref (encoder);
 }
 
 void

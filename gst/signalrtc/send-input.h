@@ -69,6 +69,7 @@ class SendInput
                                      gpointer user_data);
   bool build_chain (GstCaps *caps);
   static void set_encoder_bitrate (GstElement *encoder, guint bitrate);
+  GstElement *update_setting (guint &field, guint value);
 
   GstBin *bin_;
   std::string kind_;

@@ -90,9 +90,11 @@ CongestionControl::admit (GstPad *sink, GstBuffer *buffer)
   if (gst_buffer_extract (buffer, 0, header, 2) != 2)
     return true;
   const guint8 pt = header[1] & 0x7f;
-  std::lock_guard<std::mutex> lock (lock_);
-  if (!is_retransmission (sink, pt))
+  if (pt_kind_[pt].load () == kUnknown)
+    learn_payload_types (sink, pt);
+  if (pt_kind_[pt].load () != kRetransmission)
     return true;
+  std::lock_guard<std::mutex> lock (lock_);
   if (rtx_budget_.allow (g_get_monotonic_time (), target_.load (),
                          (std::uint32_t)gst_buffer_get_size (buffer)))
     return true;
@@ -103,34 +105,33 @@ CongestionControl::admit (GstPad *sink, GstBuffer *buffer)
   return false;
 }
 
-/* lock_. A payload type not seen yet: is it one of rtprtxsend's (the
- * element upstream of @sink)? */
-bool
-CongestionControl::is_retransmission (GstPad *sink, guint8 pt)
+/* A payload type not seen yet on @sink's streaming thread: is it one of
+ * rtprtxsend's (the element upstream of @sink)? Asked without lock_, since
+ * reading the map takes rtprtxsend's own lock. */
+void
+CongestionControl::learn_payload_types (GstPad *sink, guint8 pt)
 {
-  if (pt_kind_[pt] == 0) {
-    pt_kind_[pt] = 1;
-    GstPad *peer = gst_pad_get_peer (sink);
-    GstObject *rtx = peer ? gst_pad_get_parent (peer) : nullptr;
-    GstStructure *map = nullptr;
-    if (rtx && g_object_class_find_property (G_OBJECT_GET_CLASS (rtx),
-                                             "payload-type-map"))
-      g_object_get (rtx, "payload-type-map", &map, nullptr);
-    for (gint i = 0; map && i < gst_structure_n_fields (map); i++) {
-      guint rtx_pt = 0;
-      if (gst_structure_get_uint (map, gst_structure_nth_field_name (map, i),
-                                  &rtx_pt)
-          && rtx_pt < 128)
-        pt_kind_[rtx_pt] = 2;
-    }
-    if (map)
-      gst_structure_free (map);
-    if (rtx)
-      gst_object_unref (rtx);
-    if (peer)
-      gst_object_unref (peer);
+  GstPad *peer = gst_pad_get_peer (sink);
+  GstObject *rtx = peer ? gst_pad_get_parent (peer) : nullptr;
+  GstStructure *map = nullptr;
+  if (rtx && g_object_class_find_property (G_OBJECT_GET_CLASS (rtx),
+                                           "payload-type-map"))
+    g_object_get (rtx, "payload-type-map", &map, nullptr);
+  for (gint i = 0; map && i < gst_structure_n_fields (map); i++) {
+    guint rtx_pt = 0;
+    if (gst_structure_get_uint (map, gst_structure_nth_field_name (map, i),
+                                &rtx_pt)
+        && rtx_pt < 128)
+      pt_kind_[rtx_pt] = kRetransmission;
   }
-  return pt_kind_[pt] == 2;
+  guint8 unknown = kUnknown;
+  pt_kind_[pt].compare_exchange_strong (unknown, kMedia);
+  if (map)
+    gst_structure_free (map);
+  if (rtx)
+    gst_object_unref (rtx);
+  if (peer)
+    gst_object_unref (peer);
 }
 
 GstPadProbeReturn

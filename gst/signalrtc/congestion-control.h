@@ -65,16 +65,18 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   void publish ();
   /* FALSE: @buffer is a retransmission over the budget. */
   bool admit (GstPad *sink, GstBuffer *buffer);
-  bool is_retransmission (GstPad *sink, guint8 pt);
+  void learn_payload_types (GstPad *sink, guint8 pt);
 
   mutable std::mutex lock_;
   BandwidthEstimator estimator_;
   std::atomic<std::uint32_t> target_;
   std::uint32_t announced_;
   std::function<void (std::uint32_t)> on_change_;
-  /* lock_: what each payload type is (0 not known yet, 1 media, 2 rtx,
-   * from rtprtxsend's payload-type-map), and the budget. */
-  std::array<guint8, 128> pt_kind_{};
+  /* What each payload type is, from rtprtxsend's payload-type-map; written
+   * by the sending threads, without lock_. */
+  enum : guint8 { kUnknown, kMedia, kRetransmission };
+  std::array<std::atomic<guint8>, 128> pt_kind_{};
+  /* lock_ */
   RetransmissionBudget rtx_budget_;
   guint64 rtx_dropped_ = 0;
 };

@@ -331,17 +331,15 @@ PeerSession::start (GError **error)
           if (c)
             gst_caps_unref (c);
         });
-        gulong block = gst_pad_add_probe (
-            pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
-            [] (GstPad *, GstPadProbeInfo *, gpointer) {
-              return GST_PAD_PROBE_OK;
-            },
-            nullptr, nullptr);
+        if (!self->hold_track (pad))
+          return; /* the call is ending: stop () drops it */
         auto held_pad = hold_object ((GstPad *)gst_object_ref (pad));
-        self->hop ([held_pad, held_caps, block] (PeerSession &s) {
+        self->hop ([held_pad, held_caps] (PeerSession &s) {
+          /* Linked before it is let go, so that nothing is pushed into
+           * an unlinked pad; after stop () there is nothing to let go. */
           if (!s.stopped_)
             s.add_track (held_pad.get (), held_caps.get ());
-          gst_pad_remove_probe (held_pad.get (), block);
+          s.release_held_track (held_pad.get ());
         });
       }),
       new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
@@ -1042,6 +1040,70 @@ PeerSession::fail (const std::string &why)
   delegate_->session_failed (*this, why);
 }
 
+/* A webrtcbin thread, in pad-added: blocks @pad until the hub thread has
+ * linked it (release_held_track) or the call ends (release_held_tracks).
+ * False when the call is already ending: @pad is then left alone, and
+ * stop () takes the webrtcbin down with it. */
+bool
+PeerSession::hold_track (GstPad *pad)
+{
+  std::lock_guard<std::mutex> lock (held_lock_);
+  if (held_closed_)
+    return false;
+  gulong block = gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+      [] (GstPad *, GstPadProbeInfo *, gpointer) { return GST_PAD_PROBE_OK; },
+      nullptr, nullptr);
+  held_.push_back ({(GstPad *)gst_object_ref (pad), block});
+  return true;
+}
+
+/* Hub thread: lets @pad go, unless stop () already did. */
+bool
+PeerSession::release_held_track (GstPad *pad)
+{
+  HeldTrack held{nullptr, 0};
+  {
+    std::lock_guard<std::mutex> lock (held_lock_);
+    auto it = std::find_if (held_.begin (), held_.end (),
+                            [pad] (const HeldTrack &h) { return h.pad == pad; });
+    if (it == held_.end ())
+      return false;
+    held = *it;
+    held_.erase (it);
+  }
+  gst_pad_remove_probe (held.pad, held.block);
+  gst_object_unref (held.pad);
+  return true;
+}
+
+/* Hub thread, in stop (): no track is held from now on, and those still
+ * held are let go into a probe that drops all they carry, since nothing
+ * will link them. */
+void
+PeerSession::release_held_tracks ()
+{
+  std::vector<HeldTrack> held;
+  {
+    std::lock_guard<std::mutex> lock (held_lock_);
+    held_closed_ = true;
+    held.swap (held_);
+  }
+  for (HeldTrack &h : held) {
+    gst_pad_add_probe (
+        h.pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
+        [] (GstPad *, GstPadProbeInfo *, gpointer) {
+          return GST_PAD_PROBE_DROP;
+        },
+        nullptr, nullptr);
+    gst_pad_remove_probe (h.pad, h.block);
+    gst_object_unref (h.pad);
+  }
+  if (!held.empty ())
+    GST_DEBUG ("peer %s: %u track(s) ended before they were linked",
+               config_.connection_id.c_str (), (guint)held.size ());
+}
+
 /* Hub thread: a remote track arrived; @pad (webrtcbin's) is blocked until
  * this returns. */
 void
@@ -1289,6 +1351,11 @@ PeerSession::stop ()
   if (stopped_)
     return;
   stopped_ = true;
+  /* Tracks still held for a hop that will not link them now: let them go
+   * first (into a probe that drops what they carry), or stopping the
+   * webrtcbin waits for ever for the streaming threads those blocks hold,
+   * while their hop waits behind this call on the hub thread. */
+  release_held_tracks ();
   if (setup_timer_) {
     g_source_destroy (setup_timer_);
     g_source_unref (setup_timer_);

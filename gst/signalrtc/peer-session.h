@@ -14,6 +14,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -165,6 +166,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void add_track (GstPad *pad, GstCaps *caps);
   void drop_track (GstPad *pad);
   void flush_outbox ();
+  bool hold_track (GstPad *pad);
+  bool release_held_track (GstPad *pad);
+  void release_held_tracks ();
   void setup_timed_out ();
 
   /* Runs @fn on the hub thread if the session still exists then. */
@@ -198,6 +202,21 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   guint64 bytes_sent_ = 0, bytes_received_ = 0;
 
   std::vector<std::unique_ptr<Track>> tracks_;
+  /* Remote tracks that appeared but are not linked yet: each is blocked
+   * (a BLOCK probe holding a webrtcbin streaming thread, which keeps that
+   * pad's stream lock) until its hop to the hub thread links or drops it.
+   * pad-added adds on a webrtcbin thread, the hop or stop () takes out on
+   * the hub thread; stop () sets held_closed_ and unblocks what is left
+   * before the webrtcbin goes to NULL, which needs those stream locks and
+   * would otherwise wait for a hop queued behind itself. */
+  struct HeldTrack
+  {
+    GstPad *pad; /* owned */
+    gulong block;
+  };
+  std::mutex held_lock_;
+  std::vector<HeldTrack> held_; /* guarded by held_lock_ */
+  bool held_closed_ = false;    /* guarded by held_lock_ */
   guint next_track_[2] = {0, 0}; /* video, audio */
   /* Streaming threads count, the hub thread reads. */
   std::atomic<guint64> frames_received_{0};

@@ -38,8 +38,11 @@ class SendInput;
  *   by references that free it if the hop never runs (the session or the
  *   hub thread is gone). A new src pad is blocked where it appears and
  *   linked on the hub thread, so a call that stops meanwhile never gains a
- *   track. The one exception is the element-added handler, which only sets
- *   a property on the new element from an atomic.
+ *   track; the blocked pads are the one thing both sides touch (held_,
+ *   under held_lock_): stop () unblocks them before the webrtcbin goes to
+ *   NULL, which waits for the threads they hold. The other exceptions are
+ *   the element-added handler, which only sets a property on the new
+ *   element from an atomic, and CongestionControl, which locks itself.
  * - The bin holds the only strong reference; stop () (hub thread) releases
  *   the webrtcbin after it is in NULL, so no webrtcbin thread runs then. */
 class PeerSession : public std::enable_shared_from_this<PeerSession>

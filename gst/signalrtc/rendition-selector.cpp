@@ -1,0 +1,271 @@
+/* signalrtc
+ * Copyright (C) 2026 signalrtc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "rendition-selector.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace signalrtc {
+
+namespace {
+
+/* Cumulative share of a rendition's bitrate at layers 0..l, for 1, 2 and
+ * 3 temporal layers. */
+constexpr double kShares[3][3] = {
+    {1.0, 1.0, 1.0},
+    {0.6, 1.0, 1.0},
+    {0.4, 0.6, 1.0},
+};
+
+}  // namespace
+
+RenditionSelector::RenditionSelector (std::vector<std::uint32_t> bitrates,
+                                      int layers)
+    : bitrates_ (std::move (bitrates)),
+      layers_ (std::clamp (layers, 1, 3)),
+      next_probe_us_ (bitrates_.size (), 0),
+      backoff_us_ (bitrates_.size (), kBackoffStartUs)
+{
+}
+
+double
+RenditionSelector::cost (int rendition, int layer) const
+{
+  if (rendition < 0 || rendition >= count ())
+    return 0;
+  return bitrates_[rendition]
+         * kShares[layers_ - 1][std::clamp (layer, 0, top_layer ())];
+}
+
+int
+RenditionSelector::best_full (int from, double usable, double margin) const
+{
+  for (int r = std::max (from, 0); r < count (); r++) {
+    if (margin * cost (r, top_layer ()) <= usable)
+      return r;
+  }
+  return count () - 1;
+}
+
+/* Makes @rendition (at layers 0..@layer) the one to switch to at its next
+ * key frame; the current one cancels a switch. Returns the rendition to
+ * ask a key frame of, or -1: a new target at once, the same one again
+ * after kKeyRetryUs without its key frame. */
+int
+RenditionSelector::retarget (std::int64_t now_us, int rendition, int layer)
+{
+  if (rendition == cur_) {
+    target_ = cur_;
+    return -1;
+  }
+  if (rendition != target_) {
+    target_ = rendition;
+    target_layer_ = layer;
+    key_asked_us_ = now_us;
+    return rendition;
+  }
+  target_layer_ = std::min (target_layer_, layer);
+  if (now_us - key_asked_us_ >= kKeyRetryUs) {
+    key_asked_us_ = now_us;
+    return rendition;
+  }
+  return -1;
+}
+
+/* A step up from a level costing @from to one costing @to: until the
+ * estimate has had the time to grow into @to at GCC's 8 %/s (plus
+ * kGraceUs), only a fall under @from counts, as long as the estimate
+ * keeps growing. */
+void
+RenditionSelector::begin_grace (std::int64_t now_us, double from, double to)
+{
+  const double start = std::max (last_usable_, 1.0);
+  const double ramp_s
+      = std::log (std::max (1.0, kDownMargin * to / start)) / std::log (1.08);
+  grace_cost_ = from;
+  grace_until_us_ = now_us + kGraceUs
+                    + std::min ((std::int64_t)(ramp_s * 1e6), kMaxRampUs);
+  grace_peak_ = last_usable_;
+  grace_peak_us_ = now_us;
+}
+
+void
+RenditionSelector::probe_failed (std::int64_t now_us, int rendition)
+{
+  next_probe_us_[rendition] = now_us + backoff_us_[rendition];
+  backoff_us_[rendition]
+      = std::min (backoff_us_[rendition] * 2, kBackoffMaxUs);
+  if (probe_ == rendition)
+    probe_ = -1;
+}
+
+int
+RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
+{
+  if (count () == 0)
+    return -1;
+  const double usable = (double)usable_bps;
+  last_usable_ = usable;
+  if (cur_ < 0)
+    return retarget (now_us, best_full (0, usable, 1.0), top_layer ());
+
+  /* Just after a step up the estimate grows into the new level; once it
+   * stops growing (GCC holds or cuts: over-use), the step is judged. */
+  if (now_us < grace_until_us_) {
+    if (usable > grace_peak_) {
+      grace_peak_ = usable;
+      grace_peak_us_ = now_us;
+    } else if (usable < kFall * grace_peak_
+               || now_us - grace_peak_us_ >= kStallUs) {
+      grace_until_us_ = 0;
+    }
+  }
+
+  /* Down: shed layers now, switch at the lower rendition's key frame. */
+  const double held_cost = now_us < grace_until_us_ ? grace_cost_
+                                                     : cost (cur_, layer_max_);
+  if (usable < kDownMargin * held_cost) {
+    grace_until_us_ = 0;
+    up_since_us_ = -1;
+    int l = layer_max_;
+    while (l > 0 && usable < kDownMargin * cost (cur_, l))
+      l--;
+    if (l < layer_max_) {
+      layer_max_ = l;
+      next_layer_up_us_ = now_us + kLayerBackoffUs;
+      if (full_since_us_ >= 0) {
+        full_since_us_ = -1;
+        partial_since_us_ = now_us;
+      }
+    }
+    int r = best_full (cur_, usable, kDownMargin);
+    if (r != cur_ && probe_ == cur_)
+      probe_failed (now_us, cur_);
+    return retarget (now_us, r, top_layer ());
+  }
+
+  /* A switch on its way: ask again if its key frame does not come. */
+  if (target_ != cur_)
+    return retarget (now_us, target_, target_layer_);
+
+  if (layer_max_ == top_layer ()) {
+    if (probe_ == cur_ && now_us - full_since_us_ >= kSettledUs) {
+      backoff_us_[cur_] = kBackoffStartUs;
+      probe_ = -1;
+    }
+  } else if (cur_ < count () - 1 && now_us >= grace_until_us_
+             && now_us - partial_since_us_ >= kPartialUs) {
+    /* No layer more in time: settle lower, at full frame rate. */
+    up_since_us_ = -1;
+    probe_failed (now_us, cur_);
+    return retarget (now_us, best_full (cur_ + 1, usable, kDownMargin),
+                     top_layer ());
+  }
+
+  /* Up, one level: a layer, or the next rendition's lowest layers. */
+  const bool layer_step = layer_max_ < top_layer ();
+  if (!layer_step && cur_ == 0) {
+    up_since_us_ = -1;
+    return -1;
+  }
+  const int next_r = layer_step ? cur_ : cur_ - 1;
+  const int next_l = layer_step ? layer_max_ + 1 : 0;
+  const bool blocked = layer_step ? now_us < next_layer_up_us_
+                                  : now_us < next_probe_us_[next_r];
+  const bool wanted = usable >= cost (next_r, next_l)
+                      || usable >= kPinned * cost (cur_, layer_max_);
+  if (blocked || !wanted) {
+    up_since_us_ = -1;
+    return -1;
+  }
+  if (up_since_us_ < 0)
+    up_since_us_ = now_us;
+  if (now_us - up_since_us_ < (layer_step ? kLayerUpHoldUs : kUpHoldUs))
+    return -1;
+  up_since_us_ = -1;
+  if (layer_step) {
+    begin_grace (now_us, cost (cur_, layer_max_), cost (cur_, next_l));
+    layer_max_ = next_l;
+    if (layer_max_ == top_layer ()) {
+      partial_since_us_ = -1;
+      full_since_us_ = now_us;
+    } else {
+      partial_since_us_ = now_us;
+    }
+    return -1;
+  }
+  /* The estimate may already afford more than the lowest layers. */
+  int l = 0;
+  while (l < top_layer () && cost (next_r, l + 1) <= usable)
+    l++;
+  return retarget (now_us, next_r, l);
+}
+
+RenditionSelector::Verdict
+RenditionSelector::on_frame (std::int64_t now_us, const Frame &frame)
+{
+  Verdict v{false, frame.pts_us, false};
+  const int layer = std::clamp (frame.layer, 0, top_layer ());
+  if (frame.rendition == target_ && target_ != cur_ && frame.key) {
+    const int from = cur_;
+    cur_ = target_;
+    layer_max_ = target_layer_;
+    if (from >= 0)
+      switches_++;
+    if (from > cur_) {
+      probe_ = cur_;
+      begin_grace (now_us, cost (from, top_layer ()),
+                   cost (cur_, layer_max_));
+    } else {
+      grace_until_us_ = 0;
+    }
+    up_since_us_ = -1;
+    if (layer_max_ == top_layer ()) {
+      full_since_us_ = now_us;
+      partial_since_us_ = -1;
+    } else {
+      full_since_us_ = -1;
+      partial_since_us_ = now_us;
+    }
+    for (int t = 0; t < 3; t++)
+      layer_on_[t] = t <= layer_max_;
+    v.switched = true;
+  } else if (frame.rendition != cur_) {
+    return v;
+  } else {
+    for (int t = layer_max_ + 1; t < 3; t++)
+      layer_on_[t] = false;
+    if (frame.key) {
+      for (int t = 0; t <= layer_max_; t++)
+        layer_on_[t] = true;
+    }
+    if (layer > layer_max_)
+      return v;
+    if (layer > 0) {
+      if (frame.layer_sync) {
+        /* Needs layer 0 alone: a layer that had stopped starts here. */
+        if (!layer_on_[0])
+          return v;
+        layer_on_[layer] = true;
+      } else if (!std::all_of (layer_on_, layer_on_ + layer + 1,
+                               [] (bool on) { return on; })) {
+        return v;
+      }
+    } else if (!layer_on_[0]) {
+      return v;
+    }
+  }
+  std::int64_t pts = frame.pts_us;
+  if (pts >= 0) {
+    if (last_pts_us_ >= 0 && pts <= last_pts_us_)
+      pts = last_pts_us_ + kPtsStepUs;
+    last_pts_us_ = pts;
+  }
+  v.pass = true;
+  v.pts_us = pts;
+  return v;
+}
+
+}  // namespace signalrtc

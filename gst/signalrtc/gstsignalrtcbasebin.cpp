@@ -12,6 +12,7 @@
 #include "gstsignalrtcpad.h"
 #include "peer-session.h"
 #include "protocol/user-info.h"
+#include "rendition-ladder.h"
 #include "send-input.h"
 
 #include <ifaddrs.h>
@@ -58,6 +59,7 @@ enum
   PROP_CONGESTION_CONTROL,
   PROP_MIN_BITRATE,
   PROP_MAX_BITRATE,
+  PROP_VIDEO_RENDITIONS,
 };
 
 enum
@@ -82,6 +84,7 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_CONGESTION_CONTROL GST_SIGNALRTC_CONGESTION_CONTROL_GCC
 #define DEFAULT_MIN_BITRATE 100000
 #define DEFAULT_MAX_BITRATE 2500000
+#define DEFAULT_VIDEO_RENDITIONS ""
 /* What the audio encoder (opusenc's default) takes of a call's estimate. */
 #define AUDIO_BITRATE 64000
 
@@ -214,6 +217,7 @@ struct BinState : public PeerSession::Delegate
   GstSignalrtcVideoCodec video_codec = DEFAULT_VIDEO_CODEC;
   GstSignalrtcCongestionControl congestion_control
       = DEFAULT_CONGESTION_CONTROL;
+  std::string video_renditions = DEFAULT_VIDEO_RENDITIONS;
 
   /* The hub thread's context (ctx_lock; set and cleared by the thread
    * that changes state). */
@@ -1131,6 +1135,22 @@ gst_signalrtc_base_bin_set_property (GObject *object, guint prop_id,
   case PROP_MAX_BITRATE:
     st->max_bitrate = g_value_get_uint (value);
     break;
+  case PROP_VIDEO_RENDITIONS: {
+    const char *spec = g_value_get_string (value);
+    std::vector<Rendition> boxes;
+    std::string error;
+    if (RenditionLadder::parse (spec ? spec : "", boxes, error)) {
+      st->video_renditions = spec ? spec : "";
+    } else {
+      GST_OBJECT_UNLOCK (object);
+      GST_ELEMENT_WARNING (object, LIBRARY, SETTINGS,
+                           ("video-renditions left as it was: %s",
+                            error.c_str ()),
+                           (nullptr));
+      return;
+    }
+    break;
+  }
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -1209,6 +1229,9 @@ gst_signalrtc_base_bin_get_property (GObject *object, guint prop_id,
   case PROP_MAX_BITRATE:
     g_value_set_uint (value, st->max_bitrate);
     break;
+  case PROP_VIDEO_RENDITIONS:
+    g_value_set_string (value, st->video_renditions.c_str ());
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -1261,6 +1284,11 @@ gst_signalrtc_base_bin_request_new_pad (GstElement *element,
   GST_OBJECT_LOCK (self);
   GstSignalrtcVideoCodec codec = st->video_codec;
   guint bitrate = st->video_bitrate;
+  std::vector<Rendition> ladder;
+  if (video && st->congestion_control != GST_SIGNALRTC_CONGESTION_CONTROL_NONE) {
+    std::string error;
+    RenditionLadder::parse (st->video_renditions, ladder, error);
+  }
   GST_OBJECT_UNLOCK (self);
   const char *encoding = !video                                    ? "OPUS"
                          : codec == GST_SIGNALRTC_VIDEO_CODEC_VP9  ? "VP9"
@@ -1291,9 +1319,9 @@ gst_signalrtc_base_bin_request_new_pad (GstElement *element,
     }
   }
 
-  auto input = std::make_unique<SendInput> (GST_BIN (self), pad_name, kind,
-                                            encoding, video ? bitrate : 0,
-                                            [st] { st->on_input_eos (); });
+  auto input = std::make_unique<SendInput> (
+      GST_BIN (self), pad_name, kind, encoding, video ? bitrate : 0,
+      [st] { st->on_input_eos (); }, std::move (ladder));
   GstPad *pad = input->ghost_pad ();
   {
     std::lock_guard<std::mutex> lock (st->inputs_lock);
@@ -1639,8 +1667,26 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
       gobject_class, PROP_MAX_BITRATE,
       g_param_spec_uint ("max-bitrate", "Maximum bitrate",
                          "With congestion control, the most video bitrate, in "
-                         "bit/s, however much a link carries",
+                         "bit/s, however much a link carries (with a ladder: "
+                         "the most a call's estimate may say, so keep it at "
+                         "least the top rendition's bitrate)",
                          10000, 100000000, DEFAULT_MAX_BITRATE, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_VIDEO_RENDITIONS,
+      g_param_spec_string (
+          "video-renditions", "Video renditions",
+          "With congestion control, raw video is encoded once per rendition "
+          "of this ladder, and each call gets the one its own bandwidth "
+          "estimate carries, switching at key frames: a comma-separated "
+          "list of WIDTHxHEIGHT:BITRATE (bit/s, at most 4), e.g. "
+          "\"1280x720:2500000,640x360:800000,320x180:250000\". Each is "
+          "fitted inside its box keeping the input's shape, never larger "
+          "than the input (a smaller input gets fewer). VP8 renditions "
+          "have three temporal layers, which a call drops (to 15 or 7.5 "
+          "frames/s) on the way between renditions. Empty: one encoder for "
+          "every call, at what the lowest estimate carries. Input already "
+          "encoded is sent as it is. Takes effect on new request pads",
+          DEFAULT_VIDEO_RENDITIONS, flags));
   g_object_class_install_property (
       gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",

@@ -6,6 +6,7 @@
 
 #include "congestion-control.h"
 #include "gstsignalrtcpad.h"
+#include "rendition-gate.h"
 #include "send-input.h"
 
 #include <gst/rtp/rtp.h>
@@ -175,9 +176,13 @@ has_known_codec (const GstSDPMessage *sdp)
 struct PeerSession::Branch
 {
   SendInput *input;
-  GstPad *tee_pad;
+  /* On the input's tee, or on each of its rendition tees (references). */
+  std::vector<GstPad *> tee_pads;
   std::vector<GstElement *> elements;
 };
+
+/* What a call's audio takes of its estimate (Opus as encoded here). */
+constexpr std::uint32_t kAudioBps = 64'000;
 
 /* How long stop () waits for the EOS of a call's tracks to go downstream. */
 constexpr int kEosWaitSeconds = 10;
@@ -578,11 +583,38 @@ PeerSession::link_input (SendInput *input, guint pt, bool retransmit,
     enable_retransmission (sink, *codec);
 
   /* Last, so that data only flows into a ready branch. */
-  GstPad *tee_pad = gst_element_request_pad_simple (input->tee (), "src_%u");
-  g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
-  gst_pad_link (tee_pad, queue_sink);
-  branches_.push_back (
-      std::make_unique<Branch> (Branch{input, tee_pad, {queue, pay, filter}}));
+  auto branch
+      = std::make_unique<Branch> (Branch{input, {}, {queue, pay, filter}});
+  if (input->ladder_size () && congestion_) {
+    /* A ladder: this call's gate picks one rendition (and its layers)
+     * into a funnel in front of the queue. */
+    GstElement *funnel = gst_element_factory_make ("funnel", nullptr);
+    bool audio = false;
+    for (SendInput *i : delegate_->send_inputs ())
+      audio |= i->kind () == "audio";
+    auto gate = RenditionGate::create (input, congestion_,
+                                       audio ? kAudioBps : 0,
+                                       config_.connection_id);
+    gst_bin_add (bin_, funnel);
+    branch->elements.push_back (funnel);
+    if (!gst_element_link (funnel, queue)) {
+      GST_ELEMENT_WARNING (bin_, CORE, NEGOTIATION, (nullptr),
+                           ("could not link the video ladder to the peer %s",
+                            config_.connection_id.c_str ()));
+      return false;
+    }
+    gst_element_sync_state_with_parent (funnel);
+    if (!gate->link (funnel, branch->tee_pads))
+      GST_WARNING ("peer %s: a rendition did not link",
+                   config_.connection_id.c_str ());
+    gates_.push_back (gate);
+  } else {
+    GstPad *tee_pad = gst_element_request_pad_simple (input->tee (), "src_%u");
+    g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
+    gst_pad_link (tee_pad, queue_sink);
+    branch->tee_pads.push_back (tee_pad);
+  }
+  branches_.push_back (std::move (branch));
   GST_INFO ("peer %s: sending %s as %s pt %u", config_.connection_id.c_str (),
             input->kind ().c_str (), codec->encoding, pt);
   return true;
@@ -1334,6 +1366,8 @@ PeerSession::request_stats ()
                                                  totals.rtt);
               s.congestion_->add_stats (st);
             }
+            for (auto &gate : s.gates_)
+              gate->add_stats (st);
             s.stats_time_us_ = now;
             s.bytes_sent_ = totals.bytes_sent;
             s.bytes_received_ = totals.bytes_received;
@@ -1372,8 +1406,14 @@ PeerSession::stop ()
   /* 1. Off the shared tees first: a released tee pad is skipped, while a
    * flushing branch would stop the tee for every peer. */
   for (auto &b : branches_) {
-    gst_element_release_request_pad (b->input->tee (), b->tee_pad);
-    gst_object_unref (b->tee_pad);
+    for (GstPad *pad : b->tee_pads) {
+      if (GstElement *tee = gst_pad_get_parent_element (pad)) {
+        gst_element_release_request_pad (tee, pad);
+        gst_object_unref (tee);
+      }
+      gst_object_unref (pad);
+    }
+    b->tee_pads.clear ();
   }
   /* 2. EOS down every track, while the webrtcbin still runs, each from a
    * thread of its own, and wait for them. The application downstream may
@@ -1446,6 +1486,7 @@ PeerSession::stop ()
     }
   }
   branches_.clear ();
+  gates_.clear ();
   if (webrtc_) {
     gst_bin_remove (bin_, webrtc_);
     gst_object_unref (webrtc_);

@@ -189,6 +189,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
    * thread (it locks itself), read anywhere. */
   std::shared_ptr<CongestionControl> congestion_;
   std::vector<std::unique_ptr<Branch>> branches_;
+  /* Hub thread; each also held by its probes. */
+  std::vector<std::shared_ptr<class RenditionGate>> gates_;
   std::vector<std::string> remote_mids_;
   std::vector<PeerSignal> pending_candidates_;
   /* Chat waiting for the data channel to open. */

@@ -40,8 +40,130 @@ make (const char *factory, GError **error)
   return e;
 }
 
-/* Encoders tuned for real-time calls: no look-ahead, constant bitrate,
- * key frames only when asked for (a new peer, a PLI). */
+/* Sets an array property from its items' serialized values: vp8enc's
+ * temporal-scalability-* are GValueArray or GstValueArray, which
+ * gst-launch cannot parse. */
+void
+set_array (GstElement *element, const char *property,
+           const std::vector<const char *> &items)
+{
+  GParamSpec *pspec = g_object_class_find_property (
+      G_OBJECT_GET_CLASS (element), property);
+  GParamSpec *item_spec = nullptr;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  const bool value_array
+      = pspec && G_PARAM_SPEC_VALUE_TYPE (pspec) == g_value_array_get_type ();
+  if (value_array)
+    item_spec = reinterpret_cast<GParamSpecValueArray *> (pspec)->element_spec;
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  if (pspec && GST_IS_PARAM_SPEC_ARRAY_LIST (pspec))
+    item_spec = GST_PARAM_SPEC_ARRAY_LIST (pspec)->element_spec;
+  if (!item_spec) {
+    GST_WARNING ("%s has no array property %s", GST_OBJECT_NAME (element),
+                 property);
+    return;
+  }
+  GValue array = G_VALUE_INIT;
+  g_value_init (&array, G_PARAM_SPEC_VALUE_TYPE (pspec));
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  GValueArray *values = value_array ? g_value_array_new (items.size ()) : nullptr;
+  for (const char *item : items) {
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, item_spec->value_type);
+    if (!gst_value_deserialize (&v, item))
+      GST_WARNING ("%s: '%s' is no %s", property, item,
+                   g_type_name (item_spec->value_type));
+    if (values)
+      g_value_array_append (values, &v);
+    else
+      gst_value_array_append_value (&array, &v);
+    g_value_unset (&v);
+  }
+  if (values)
+    g_value_take_boxed (&array, values);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_object_set_property (G_OBJECT (element), property, &array);
+  g_value_unset (&array);
+}
+
+/* Three temporal layers in vp8enc, as libwebrtc makes them: a period of
+ * four frames, layer ids 0, 2, 1, 2; layer 0 refers only to the layer-0
+ * frame before it, layer 1 to that too (and is kept, in the golden
+ * buffer, for the second layer-2 frame), layer 2 to what is under it and
+ * is kept by nothing. So dropping layer 2 (15 frames/s), or layers 1 and
+ * 2 (7.5), leaves a stream that decodes. Cumulative shares of the
+ * bitrate: 0.4, 0.6, 1 (RenditionSelector counts on these). */
+void
+set_temporal_layers (GstElement *enc, guint bitrate)
+{
+  g_object_set (enc, "temporal-scalability-number-layers", 3,
+                "temporal-scalability-periodicity", 4, nullptr);
+  set_array (enc, "temporal-scalability-layer-id", {"0", "2", "1", "2"});
+  set_array (enc, "temporal-scalability-rate-decimator", {"4", "2", "1"});
+  const std::string b0 = std::to_string (bitrate * 2 / 5),
+                    b1 = std::to_string (bitrate * 3 / 5),
+                    b2 = std::to_string (bitrate);
+  set_array (enc, "temporal-scalability-target-bitrate",
+             {b0.c_str (), b1.c_str (), b2.c_str ()});
+  set_array (enc, "temporal-scalability-layer-flags",
+             {"no-ref-golden+no-ref-alt+no-upd-golden+no-upd-alt",
+              "no-ref-golden+no-ref-alt+no-upd-last+no-upd-golden+no-upd-alt"
+              "+no-upd-entropy",
+              "no-ref-golden+no-ref-alt+no-upd-last+no-upd-alt+no-upd-entropy",
+              "no-ref-alt+no-upd-last+no-upd-golden+no-upd-alt"
+              "+no-upd-entropy"});
+  set_array (enc, "temporal-scalability-layer-sync-flags",
+             {"false", "true", "true", "false"});
+}
+
+/* A video encoder tuned for real-time calls: no look-ahead, constant
+ * bitrate, key frames only when asked for (a new peer, a PLI); @layers
+ * temporal layers (3 for VP8 in a ladder, else 1). */
+std::vector<GstElement *>
+video_encoder (const std::string &encoding, guint bitrate, int layers,
+               GError **error)
+{
+  std::vector<GstElement *> chain;
+  auto add = [&] (const char *factory) {
+    GstElement *e = make (factory, error);
+    if (e)
+      chain.push_back (e);
+    return e;
+  };
+  if (encoding == "H264") {
+    if (GstElement *enc = add ("x264enc")) {
+      gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
+      gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "ultrafast");
+      g_object_set (enc, "key-int-max", 3000, nullptr);
+      if (bitrate)
+        g_object_set (enc, "bitrate", MAX (bitrate / 1000, 1u), nullptr);
+    }
+    if (GstElement *filter = add ("capsfilter")) {
+      g_autoptr (GstCaps) caps = gst_caps_from_string (
+          "video/x-h264,profile=constrained-baseline");
+      g_object_set (filter, "caps", caps, nullptr);
+    }
+  } else {
+    if (GstElement *enc = add (encoding == "VP9" ? "vp9enc" : "vp8enc")) {
+      g_object_set (enc, "deadline", (gint64)1, "lag-in-frames", 0,
+                    "keyframe-max-dist", 3000, "cpu-used", 4, nullptr);
+      gst_util_set_object_arg (G_OBJECT (enc), "end-usage", "cbr");
+      gst_util_set_object_arg (G_OBJECT (enc), "error-resilient", "default");
+      if (bitrate)
+        g_object_set (enc, "target-bitrate", (gint)bitrate, nullptr);
+      /* A rate buffer of a second, not libvpx's six: over a link that
+       * carries just the target, a six-second buffer lets it send bursts
+       * the link queues for seconds. */
+      g_object_set (enc, "buffer-size", 1000, "buffer-initial-size", 500,
+                    "buffer-optimal-size", 600, nullptr);
+      if (layers == 3 && encoding == "VP8" && bitrate)
+        set_temporal_layers (enc, bitrate);
+    }
+  }
+  return chain;
+}
+
+/* The chain in front of the tee for raw input of @kind. */
 std::vector<GstElement *>
 encoder_chain (const std::string &kind, const std::string &encoding,
                guint bitrate, GError **error)
@@ -66,34 +188,8 @@ encoder_chain (const std::string &kind, const std::string &encoding,
     }
   } else {
     add ("videoconvert");
-    if (encoding == "H264") {
-      if (GstElement *enc = add ("x264enc")) {
-        gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
-        gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "ultrafast");
-        g_object_set (enc, "key-int-max", 3000, nullptr);
-        if (bitrate)
-          g_object_set (enc, "bitrate", MAX (bitrate / 1000, 1u), nullptr);
-      }
-      if (GstElement *filter = add ("capsfilter")) {
-        g_autoptr (GstCaps) caps = gst_caps_from_string (
-            "video/x-h264,profile=constrained-baseline");
-        g_object_set (filter, "caps", caps, nullptr);
-      }
-    } else {
-      if (GstElement *enc = add (encoding == "VP9" ? "vp9enc" : "vp8enc")) {
-        g_object_set (enc, "deadline", (gint64)1, "lag-in-frames", 0,
-                      "keyframe-max-dist", 3000, "cpu-used", 4, nullptr);
-        gst_util_set_object_arg (G_OBJECT (enc), "end-usage", "cbr");
-        gst_util_set_object_arg (G_OBJECT (enc), "error-resilient", "default");
-        if (bitrate)
-          g_object_set (enc, "target-bitrate", (gint)bitrate, nullptr);
-        /* A rate buffer of a second, not libvpx's six: over a link that
-         * carries just the target, a six-second buffer lets it send bursts
-         * the link queues for seconds. */
-        g_object_set (enc, "buffer-size", 1000, "buffer-initial-size", 500,
-                      "buffer-optimal-size", 600, nullptr);
-      }
-    }
+    for (GstElement *e : video_encoder (encoding, bitrate, 1, error))
+      chain.push_back (e);
   }
   if (error && *error) {
     for (GstElement *e : chain)
@@ -103,31 +199,65 @@ encoder_chain (const std::string &kind, const std::string &encoding,
   return chain;
 }
 
+GstElement *
+new_tee ()
+{
+  GstElement *tee = gst_element_factory_make ("tee", nullptr);
+  /* Nobody may be watching yet: that is no error. */
+  g_object_set (tee, "allow-not-linked", TRUE, nullptr);
+  return tee;
+}
+
 }  // namespace
+
+/* A tee of encoded video whose key-frame requests a policy thins. */
+struct SendInput::Keyed
+{
+  SendInput *input;
+  KeyFramePolicy policy; /* input->lock_ */
+};
+
+/* One rendition of a ladder. */
+struct SendInput::Rung
+{
+  Keyed keyed;
+  GstElement *tee = nullptr; /* a reference, fixed */
+  /* input->lock_: */
+  Rendition rendition;
+  std::vector<GstElement *> chain; /* references */
+};
 
 SendInput::SendInput (GstBin *bin, const std::string &pad_name,
                       const std::string &kind, const std::string &encoding,
-                      guint bitrate, std::function<void ()> on_eos)
+                      guint bitrate, std::function<void ()> on_eos,
+                      std::vector<Rendition> ladder)
     : bin_ (bin), kind_ (kind), encoding_ (encoding), bitrate_ (bitrate),
+      keyed_ (new Keyed{this, {}}),
+      ladder_ (kind == "video" ? std::move (ladder)
+                               : std::vector<Rendition> ()),
       on_eos_ (std::move (on_eos))
 {
   g_mutex_init (&lock_);
   queue_ = gst_element_factory_make ("queue", nullptr);
-  tee_ = gst_element_factory_make ("tee", nullptr);
-  /* Nobody may be watching yet: that is no error. */
-  g_object_set (tee_, "allow-not-linked", TRUE, nullptr);
+  tee_ = new_tee ();
   gst_bin_add_many (bin_, queue_, tee_, nullptr);
   gst_object_ref (queue_);
   gst_object_ref (tee_);
 
-  GstPad *tee_sink = gst_element_get_static_pad (tee_, "sink");
-  gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-                     on_upstream_event, this, nullptr);
-  /* Key frames are a video matter: audio buffers pass unwatched. */
-  if (kind_ == "video")
-    gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, this,
-                       nullptr);
-  gst_object_unref (tee_sink);
+  /* Key frames are a video matter; with a ladder tee_ carries raw video,
+   * and each rendition tee is watched instead. */
+  if (ladder_.empty ())
+    watch_key_frames (tee_, keyed_.get ());
+  for (size_t i = 0; i < ladder_.size (); i++) {
+    auto rung = std::make_unique<Rung> ();
+    rung->keyed.input = this;
+    rung->tee = new_tee ();
+    gst_bin_add (bin_, rung->tee);
+    gst_object_ref (rung->tee);
+    watch_key_frames (rung->tee, &rung->keyed);
+    gst_element_sync_state_with_parent (rung->tee);
+    rungs_.push_back (std::move (rung));
+  }
 
   GstPad *queue_sink = gst_element_get_static_pad (queue_, "sink");
   ghost_ = gst_ghost_pad_new (pad_name.c_str (), queue_sink);
@@ -148,9 +278,15 @@ SendInput::~SendInput ()
   g_mutex_lock (&lock_);
   std::vector<GstElement *> elements = std::move (chain_);
   encoder_ = nullptr;
+  for (auto &rung : rungs_) {
+    elements.insert (elements.end (), rung->chain.begin (), rung->chain.end ());
+    rung->chain.clear ();
+  }
   g_mutex_unlock (&lock_);
   elements.insert (elements.begin (), queue_);
   elements.push_back (tee_);
+  for (auto &rung : rungs_)
+    elements.push_back (rung->tee);
   /* Each is ours (a reference), and still in the bin unless the bin is
    * being disposed, which takes its children out first. */
   for (GstElement *e : elements) {
@@ -161,6 +297,19 @@ SendInput::~SendInput ()
     gst_object_unref (e);
   }
   g_mutex_clear (&lock_);
+}
+
+void
+SendInput::watch_key_frames (GstElement *tee, Keyed *keyed)
+{
+  GstPad *tee_sink = gst_element_get_static_pad (tee, "sink");
+  gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                     on_upstream_event, keyed, nullptr);
+  /* Audio buffers pass unwatched. */
+  if (kind_ == "video")
+    gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, keyed,
+                       nullptr);
+  gst_object_unref (tee_sink);
 }
 
 GstPadProbeReturn
@@ -247,6 +396,8 @@ SendInput::build_chain (GstCaps *caps)
     g_object_set (queue_, "max-size-buffers", 0, "max-size-bytes", 0,
                   "max-size-time", (guint64)100 * GST_MSECOND, nullptr);
   }
+  if (raw && !rungs_.empty ())
+    return build_ladder (caps);
   if (raw) {
     g_autoptr (GError) error = nullptr;
     g_mutex_lock (&lock_);
@@ -282,7 +433,19 @@ SendInput::build_chain (GstCaps *caps)
   if (encoder_ && kind_ == "audio")
     g_object_set (encoder_, "packet-loss-percentage", (gint)loss_percent_,
                   nullptr);
+  if (!rungs_.empty ()) {
+    /* Encoded input, one rendition: as it comes. */
+    GstVideoInfo info;
+    if (gst_video_info_from_caps (&info, caps))
+      rungs_[0]->rendition = {(int)GST_VIDEO_INFO_WIDTH (&info),
+                              (int)GST_VIDEO_INFO_HEIGHT (&info), 0};
+    else
+      rungs_[0]->rendition = {1, 1, 0};
+    planned_ = true;
+    layers_ = 1;
+  }
   g_mutex_unlock (&lock_);
+  GstElement *out = rungs_.empty () ? tee_ : rungs_[0]->tee;
   GstElement *previous = queue_;
   for (GstElement *e : chain) {
     gst_bin_add (bin_, e);
@@ -294,7 +457,7 @@ SendInput::build_chain (GstCaps *caps)
     }
     previous = e;
   }
-  if (!gst_element_link (previous, tee_)) {
+  if (!gst_element_link (previous, out)) {
     GST_ELEMENT_ERROR (
         bin_, CORE, NEGOTIATION, (nullptr),
         ("could not link %s to the tee", GST_OBJECT_NAME (previous)));
@@ -304,6 +467,102 @@ SendInput::build_chain (GstCaps *caps)
     gst_element_sync_state_with_parent (e);
   GST_INFO_OBJECT (bin_, "%s input: %s%s", kind_.c_str (), media,
                    raw ? (" -> " + encoding_).c_str () : " (passthrough)");
+  return true;
+}
+
+/* Streaming thread, first caps of raw video with a ladder:
+ * queue -> videoconvert -> tee, and from it a scaler and an encoder into
+ * each planned rendition's tee. */
+bool
+SendInput::build_ladder (GstCaps *caps)
+{
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps (&info, caps)) {
+    GST_ELEMENT_ERROR (bin_, STREAM, FORMAT, (nullptr),
+                       ("video caps without a size: %" GST_PTR_FORMAT, caps));
+    return false;
+  }
+  const std::vector<Rendition> plan = RenditionLadder::plan (
+      ladder_, GST_VIDEO_INFO_WIDTH (&info), GST_VIDEO_INFO_HEIGHT (&info));
+  const int layers = encoding_ == "VP8" ? 3 : 1;
+  const bool live = is_live ();
+
+  g_autoptr (GError) error = nullptr;
+  GstElement *convert = make ("videoconvert", &error);
+  std::vector<std::vector<GstElement *>> branches;
+  for (const Rendition &r : plan) {
+    std::vector<GstElement *> b;
+    for (const char *factory : {"queue", "videoscale", "capsfilter"}) {
+      if (GstElement *e = make (factory, &error))
+        b.push_back (e);
+    }
+    for (GstElement *e : video_encoder (encoding_, r.bitrate_bps, layers,
+                                        &error))
+      b.push_back (e);
+    branches.push_back (std::move (b));
+  }
+  if (error) {
+    if (convert)
+      gst_object_unref (gst_object_ref_sink (convert));
+    for (auto &b : branches)
+      for (GstElement *e : b)
+        gst_object_unref (gst_object_ref_sink (e));
+    GST_ELEMENT_ERROR (bin_, CORE, MISSING_PLUGIN, ("%s", error->message),
+                       (nullptr));
+    return false;
+  }
+
+  for (size_t i = 0; i < branches.size (); i++) {
+    GstElement *queue = branches[i][0];
+    if (live) {
+      /* As the input's queue: a rendition's encoder that falls behind
+       * drops its own late frames. */
+      gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
+      g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
+                    "max-size-time", (guint64)100 * GST_MSECOND, nullptr);
+    }
+    g_autoptr (GstCaps) size = gst_caps_new_simple (
+        "video/x-raw", "width", G_TYPE_INT, plan[i].width, "height",
+        G_TYPE_INT, plan[i].height, "pixel-aspect-ratio", GST_TYPE_FRACTION,
+        1, 1, nullptr);
+    g_object_set (branches[i][2], "caps", size, nullptr);
+  }
+
+  g_mutex_lock (&lock_);
+  chain_.push_back ((GstElement *)gst_object_ref_sink (convert));
+  for (size_t i = 0; i < branches.size (); i++) {
+    rungs_[i]->rendition = plan[i];
+    for (GstElement *e : branches[i])
+      rungs_[i]->chain.push_back ((GstElement *)gst_object_ref_sink (e));
+  }
+  planned_ = true;
+  layers_ = layers;
+  g_mutex_unlock (&lock_);
+
+  gst_bin_add (bin_, convert);
+  bool ok = gst_element_link_many (queue_, convert, tee_, nullptr);
+  for (size_t i = 0; ok && i < branches.size (); i++) {
+    GstElement *previous = tee_;
+    for (GstElement *e : branches[i]) {
+      gst_bin_add (bin_, e);
+      ok = ok && gst_element_link (previous, e);
+      previous = e;
+    }
+    ok = ok && gst_element_link (previous, rungs_[i]->tee);
+  }
+  if (!ok) {
+    GST_ELEMENT_ERROR (bin_, CORE, NEGOTIATION, (nullptr),
+                       ("could not link the video ladder"));
+    return false;
+  }
+  gst_element_sync_state_with_parent (convert);
+  for (auto &b : branches)
+    for (GstElement *e : b)
+      gst_element_sync_state_with_parent (e);
+  GST_INFO_OBJECT (bin_, "video input: %dx%d -> %s ladder %s, %d layer(s)",
+                   GST_VIDEO_INFO_WIDTH (&info), GST_VIDEO_INFO_HEIGHT (&info),
+                   encoding_.c_str (), RenditionLadder::describe (plan).c_str (),
+                   layers);
   return true;
 }
 
@@ -356,7 +615,8 @@ SendInput::update_setting (guint &field, guint value)
 void
 SendInput::set_bitrate (guint bitrate)
 {
-  if (kind_ != "video" || !bitrate)
+  /* A ladder's encoders keep their renditions' bitrates. */
+  if (kind_ != "video" || !bitrate || !rungs_.empty ())
     return;
   g_autoptr (GstElement) encoder = update_setting (bitrate_, bitrate);
   if (encoder) {
@@ -382,11 +642,49 @@ SendInput::set_packet_loss (guint percent)
 void
 SendInput::request_key_frame ()
 {
-  if (kind_ != "video")
+  if (kind_ != "video" || !rungs_.empty ())
     return;
   GstPad *sink = gst_element_get_static_pad (tee_, "sink");
   gst_pad_push_event (sink, key_frame_event (true));
   gst_object_unref (sink);
+}
+
+void
+SendInput::request_key_frame (size_t i, bool new_peer)
+{
+  if (i >= rungs_.size ())
+    return;
+  GstPad *sink = gst_element_get_static_pad (rungs_[i]->tee, "sink");
+  gst_pad_push_event (sink, key_frame_event (new_peer));
+  gst_object_unref (sink);
+}
+
+GstElement *
+SendInput::rendition_tee (size_t i) const
+{
+  return rungs_[i]->tee;
+}
+
+std::vector<Rendition>
+SendInput::renditions () const
+{
+  std::vector<Rendition> out;
+  g_mutex_lock (const_cast<GMutex *> (&lock_));
+  if (planned_) {
+    for (auto &rung : rungs_)
+      out.push_back (rung->rendition);
+  }
+  g_mutex_unlock (const_cast<GMutex *> (&lock_));
+  return out;
+}
+
+int
+SendInput::temporal_layers () const
+{
+  g_mutex_lock (const_cast<GMutex *> (&lock_));
+  const int layers = layers_;
+  g_mutex_unlock (const_cast<GMutex *> (&lock_));
+  return layers;
 }
 
 /* Every key-frame request going up to the encoder passes here: new peers
@@ -399,7 +697,8 @@ GstPadProbeReturn
 SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
                               gpointer user_data)
 {
-  auto *self = static_cast<SendInput *> (user_data);
+  auto *keyed = static_cast<Keyed *> (user_data);
+  SendInput *self = keyed->input;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
   if (!gst_video_event_is_force_key_unit (event))
     return GST_PAD_PROBE_OK;
@@ -408,7 +707,7 @@ SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
                              &new_peer);
   g_mutex_lock (&self->lock_);
   const bool pass
-      = self->key_frames_.request (g_get_monotonic_time (), new_peer);
+      = keyed->policy.request (g_get_monotonic_time (), new_peer);
   g_mutex_unlock (&self->lock_);
   if (!pass)
     GST_LOG_OBJECT (self->bin_, "key frame request (%s) held until due",
@@ -421,12 +720,13 @@ SendInput::on_upstream_event (GstPad *, GstPadProbeInfo *info,
 GstPadProbeReturn
 SendInput::on_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  auto *self = static_cast<SendInput *> (user_data);
+  auto *keyed = static_cast<Keyed *> (user_data);
+  SendInput *self = keyed->input;
   const bool key = !GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
                                             GST_BUFFER_FLAG_DELTA_UNIT);
   g_mutex_lock (&self->lock_);
-  const bool send = self->key_frames_.on_frame (g_get_monotonic_time (), key);
-  const bool new_peer = self->key_frames_.held_for_new_peer ();
+  const bool send = keyed->policy.on_frame (g_get_monotonic_time (), key);
+  const bool new_peer = keyed->policy.held_for_new_peer ();
   g_mutex_unlock (&self->lock_);
   if (send)
     gst_pad_push_event (pad, key_frame_event (new_peer));

@@ -5,10 +5,12 @@
 #pragma once
 
 #include "key-frame-policy.h"
+#include "rendition-ladder.h"
 
 #include <gst/gst.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,20 @@ namespace signalrtc {
  * Raw input is encoded once here (the N-th peer costs one more tee branch,
  * not an encoder); input already in the chosen codec goes straight to the
  * tee. Peers hang their own payloader on a tee src pad (see PeerSession).
+ *
+ * With a ladder (video, congestion control on, video-renditions not
+ * empty) there is one tee per rendition instead, made with the input so
+ * that peers can hang on them before the first caps:
+ *
+ *   ghost -> queue -> videoconvert -> tee -> queue -> videoscale
+ *            -> capsfilter -> encoder -> rendition tee (one per rendition)
+ *
+ * The renditions are planned for the input's size at its first caps
+ * (RenditionLadder); a configured rendition the plan has no room for keeps
+ * an empty tee. VP8 renditions have three temporal layers. Input already
+ * encoded cannot be laddered: it goes to the first rendition tee as it is.
+ * Each rendition tee has its own KeyFramePolicy.
+ *
  * Created and destroyed on the application's thread (request/release pad);
  * the chain is built on the streaming thread, once. */
 class SendInput
@@ -30,7 +46,8 @@ class SendInput
    * (VP8, VP9, H264, OPUS); @bitrate in bit/s (0: encoder default). */
   SendInput (GstBin *bin, const std::string &pad_name, const std::string &kind,
              const std::string &encoding, guint bitrate,
-             std::function<void ()> on_eos);
+             std::function<void ()> on_eos,
+             std::vector<Rendition> ladder = {});
   ~SendInput ();
 
   SendInput (const SendInput &) = delete;
@@ -42,8 +59,23 @@ class SendInput
   GstElement *tee () const { return tee_; }
   /* Asks the encoder for a key frame (a new peer joined). Key-frame
    * requests, these and the peers' PLI/FIR, are thinned by a
-   * KeyFramePolicy. */
+   * KeyFramePolicy. Nothing with a ladder: each peer asks for its own
+   * rendition. */
   void request_key_frame ();
+
+  /* The ladder: peers hang on rendition_tee (i) for each i < renditions
+   * (), fixed at construction (0: no ladder). */
+  size_t ladder_size () const { return rungs_.size (); }
+  GstElement *rendition_tee (size_t i) const;
+  /* What each rendition tee carries, planned at the first caps: empty
+   * before them; a rendition with no size is not made. Bitrate 0: input
+   * sent as it came. Any thread. */
+  std::vector<Rendition> renditions () const;
+  /* Temporal layers in each rendition (1: none). */
+  int temporal_layers () const;
+  /* A key frame of rendition @i, for a peer that has no picture of it
+   * (@new_peer) or lost some (PLI/FIR). Any thread. */
+  void request_key_frame (size_t i, bool new_peer);
   /* Sets the video encoder's bitrate (bit/s) while it runs; nothing for
    * audio or input that is not encoded here. Any thread. */
   void set_bitrate (guint bitrate);
@@ -67,7 +99,11 @@ class SendInput
                                       gpointer user_data);
   static GstPadProbeReturn on_event (GstPad *pad, GstPadProbeInfo *info,
                                      gpointer user_data);
+  struct Keyed;
+  struct Rung;
   bool build_chain (GstCaps *caps);
+  bool build_ladder (GstCaps *caps);
+  void watch_key_frames (GstElement *tee, Keyed *keyed);
   static void set_encoder_bitrate (GstElement *encoder, guint bitrate);
   GstElement *update_setting (guint &field, guint value);
 
@@ -84,10 +120,16 @@ class SendInput
   /* The encoder in chain_, if any. lock_. */
   GstElement *encoder_ = nullptr;
   guint loss_percent_ = 0;
-  /* guards chain_, encoder_, bitrate_, loss_percent_ and the two below */
+  /* guards chain_, encoder_, bitrate_, loss_percent_, the rungs' plans
+   * and policies, and the two below */
   GMutex lock_;
-  KeyFramePolicy key_frames_;
+  std::unique_ptr<Keyed> keyed_;
   bool eos_ = false;
+  /* The ladder's boxes, and one rung per box (the vector is fixed). */
+  std::vector<Rendition> ladder_;
+  std::vector<std::unique_ptr<Rung>> rungs_;
+  bool planned_ = false; /* lock_ */
+  int layers_ = 1;       /* lock_ */
   std::function<void ()> on_eos_;
 };
 

@@ -18,6 +18,7 @@
 #include "protocol/user-info.h"
 
 #include <gst/gst.h>
+#include <gst/rtp/rtp.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
 
@@ -2819,6 +2820,170 @@ TEST_F (Elements, HangUpsWhileTracksAppear)
   ASSERT_TRUE (last.valid () && last.play ());
   EXPECT_TRUE (wait_until ([&] { return last.video_frames () >= 30; }, 20000))
       << "host does not take calls any more";
+  expect_no_errors ();
+}
+
+/* The first element made by @factory inside @bin, at any depth (a new
+ * reference), or nullptr. */
+GstElement *
+find_by_factory (GstElement *bin, const char *factory)
+{
+  GstElement *found = nullptr;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+  GValue item = G_VALUE_INIT;
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    auto *e = GST_ELEMENT (g_value_get_object (&item));
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_str_equal (GST_OBJECT_NAME (f), factory))
+      found = (GstElement *)gst_object_ref (e);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+/* What a viewer's VP8 RTP says, packet by packet: sequence numbers,
+ * picture ids and temporal layer ids, read before the depayloader. */
+struct Vp8Watch
+{
+  std::mutex lock;
+  guint packets = 0, frames = 0, seq_gaps = 0, picture_id_gaps = 0;
+  std::optional<guint16> last_seq;
+  std::optional<guint16> last_picture_id;
+  std::set<guint> layers;
+  bool layer_fields = false;
+
+  static GstPadProbeReturn on_packet (GstPad *, GstPadProbeInfo *info,
+                                      gpointer data)
+  {
+    auto *w = static_cast<Vp8Watch *> (data);
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+      return GST_PAD_PROBE_OK;
+    const guint16 seq = gst_rtp_buffer_get_seq (&rtp);
+    const guint8 *p = (const guint8 *)gst_rtp_buffer_get_payload (&rtp);
+    const guint len = gst_rtp_buffer_get_payload_len (&rtp);
+    std::lock_guard<std::mutex> lock (w->lock);
+    w->packets++;
+    if (w->last_seq && (guint16)(*w->last_seq + 1) != seq)
+      w->seq_gaps++;
+    w->last_seq = seq;
+    /* RFC 7741 payload descriptor: X, then I (picture id, M for 15 bits),
+     * L (TL0PICIDX), T (TID). A frame starts with S=1 and PID 0. */
+    if (len >= 2 && (p[0] & 0x80)) {
+      const bool start = (p[0] & 0x10) && (p[0] & 0x0f) == 0;
+      const guint8 x = p[1];
+      guint i = 2;
+      std::optional<guint16> picture_id;
+      if ((x & 0x80) && i < len) {
+        if (p[i] & 0x80) {
+          if (i + 1 < len)
+            picture_id = ((p[i] & 0x7f) << 8) | p[i + 1];
+          i += 2;
+        } else {
+          picture_id = p[i] & 0x7f;
+          i += 1;
+        }
+      }
+      if (x & 0x40)
+        i += 1; /* TL0PICIDX */
+      if ((x & 0x20) && i < len) {
+        w->layer_fields = true;
+        if (start)
+          w->layers.insert (p[i] >> 6);
+      }
+      if (start && picture_id) {
+        w->frames++;
+        if (w->last_picture_id
+            && ((*w->last_picture_id + 1) & 0x7fff) != *picture_id)
+          w->picture_id_gaps++;
+        w->last_picture_id = picture_id;
+      }
+    }
+    gst_rtp_buffer_unmap (&rtp);
+    return GST_PAD_PROBE_OK;
+  }
+};
+
+/* A ladder of two renditions (a 640x360 input) and one call that starts
+ * low (video-bitrate=300000 is where its estimate starts): it moves up to
+ * 640x360 over the loopback, as its estimate grows, at a key frame. The
+ * viewer's RTP has no gap in sequence numbers or picture ids across the
+ * switch (each call has its own payloader), carries the temporal layer
+ * ids, and the decoded picture changes size. */
+TEST_F (Elements, LadderMovesACallUpWithoutAGap)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_peer (
+      "cam",
+      "videotestsrc is-live=true pattern=snow ! "
+      "video/x-raw,width=640,height=360,framerate=30/1 ! signalrtcbin "
+      "name=cam hub-url=" + url () + " username=cam stats-interval=500 "
+      "video-bitrate=300000 "
+      "video-renditions=\"640x360:800000,320x180:250000\"",
+      "cam");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &viewer = add_receiver ("viewer", url (), "call=cam latency=0");
+  ASSERT_TRUE (viewer.valid () && viewer.play ());
+  ASSERT_TRUE (wait_until ([&] { return viewer.video_frames () > 0; }, 20000))
+      << "no picture";
+
+  Vp8Watch watch;
+  g_autoptr (GstElement) depay = find_by_factory (viewer.bin (), "rtpvp8depay");
+  ASSERT_NE (depay, nullptr);
+  g_autoptr (GstPad) depay_sink = gst_element_get_static_pad (depay, "sink");
+  gulong probe = gst_pad_add_probe (depay_sink, GST_PAD_PROBE_TYPE_BUFFER,
+                                    Vp8Watch::on_packet, &watch, nullptr);
+
+  auto field = [&] (const char *name) {
+    gint best = -1;
+    cam.for_each ("signalrtc-peer-stats", [&] (const GstStructure *s) {
+      gint v;
+      if (g_strcmp0 (gst_structure_get_string (s, "username"), "viewer") == 0
+          && gst_structure_get_int (s, name, &v))
+        best = v;
+    });
+    return best;
+  };
+  ASSERT_TRUE (wait_until ([&] { return field ("video-width") > 0; }, 10000))
+      << "no video-width in the sender's signalrtc-peer-stats";
+  const gint first_width = field ("video-width");
+  /* Up to 640x360 with every layer. */
+  const bool up = wait_until (
+      [&] {
+        return field ("video-width") == 640
+               && field ("video-temporal-layers") == 3;
+      },
+      40000);
+  run_for (3000);
+  gst_pad_remove_probe (depay_sink, probe);
+  std::lock_guard<std::mutex> lock (watch.lock);
+  report ("first_width", first_width);
+  report ("packets", watch.packets);
+  report ("frames", watch.frames);
+  report ("seq_gaps", watch.seq_gaps);
+  report ("picture_id_gaps", watch.picture_id_gaps);
+  report ("layers_seen", watch.layers.size ());
+  guint64 switches = 0;
+  cam.for_each ("signalrtc-peer-stats", [&] (const GstStructure *s) {
+    guint v;
+    if (gst_structure_get_uint (s, "video-rendition-switches", &v))
+      switches = v;
+  });
+  report ("switches", switches);
+  EXPECT_TRUE (up) << "the call never reached 640x360 with three layers "
+                   << "(width " << field ("video-width") << ", layers "
+                   << field ("video-temporal-layers") << ")";
+  EXPECT_EQ (first_width, 320) << "the call did not start at 320x180";
+  EXPECT_GE (switches, 1u);
+  EXPECT_GT (watch.frames, 90u);
+  EXPECT_EQ (watch.seq_gaps, 0u);
+  EXPECT_EQ (watch.picture_id_gaps, 0u);
+  EXPECT_TRUE (watch.layer_fields) << "no TID in the VP8 payload descriptor";
+  EXPECT_EQ (watch.layers.size (), 3u);
   expect_no_errors ();
 }
 

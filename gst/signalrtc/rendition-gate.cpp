@@ -119,6 +119,9 @@ RenditionGate::on_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
         || g.index_of_tee_[probe->tee] < 0)
       return GST_PAD_PROBE_DROP;
     frame.rendition = g.index_of_tee_[probe->tee];
+    for (size_t i = 0; i < g.tee_of_index_.size (); i++)
+      g.selector_->set_measured ((int)i,
+                                 g.input_->measured_bps (g.tee_of_index_[i]));
     const std::int64_t now = g_get_monotonic_time ();
     const std::int64_t estimate
         = g.congestion_ ? (std::int64_t)g.congestion_->target_bps ()

@@ -24,7 +24,7 @@ constexpr double kShares[3][3] = {
 RenditionSelector::RenditionSelector (std::vector<std::uint32_t> bitrates,
                                       int layers)
     : bitrates_ (std::move (bitrates)),
-      layers_ (std::clamp (layers, 1, 3)),
+      measured_ (bitrates_.size (), 0), layers_ (std::clamp (layers, 1, 3)),
       next_probe_us_ (bitrates_.size (), 0),
       backoff_us_ (bitrates_.size (), kBackoffStartUs)
 {
@@ -35,8 +35,16 @@ RenditionSelector::cost (int rendition, int layer) const
 {
   if (rendition < 0 || rendition >= count ())
     return 0;
-  return bitrates_[rendition]
-         * kShares[layers_ - 1][std::clamp (layer, 0, top_layer ())];
+  const double bitrate
+      = measured_[rendition] ? measured_[rendition] : bitrates_[rendition];
+  return bitrate * kShares[layers_ - 1][std::clamp (layer, 0, top_layer ())];
+}
+
+void
+RenditionSelector::set_measured (int rendition, std::uint32_t bps)
+{
+  if (rendition >= 0 && rendition < count ())
+    measured_[rendition] = bps;
 }
 
 int
@@ -108,6 +116,8 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
     return -1;
   const double usable = (double)usable_bps;
   last_usable_ = usable;
+  if (count () == 1 && layers_ == 1)
+    return -1;
   if (cur_ < 0)
     return retarget (now_us, best_full (0, usable, 1.0), top_layer ());
 
@@ -138,6 +148,7 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
       if (full_since_us_ >= 0) {
         full_since_us_ = -1;
         partial_since_us_ = now_us;
+        partial_peak_ = last_usable_;
       }
     }
     int r = best_full (cur_, usable, kDownMargin);
@@ -155,6 +166,10 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
       backoff_us_[cur_] = kBackoffStartUs;
       probe_ = -1;
     }
+  } else if (usable > partial_peak_) {
+    /* Still growing toward the next layer: no time runs out. */
+    partial_peak_ = usable;
+    partial_since_us_ = now_us;
   } else if (cur_ < count () - 1 && now_us >= grace_until_us_
              && now_us - partial_since_us_ >= kPartialUs) {
     /* No layer more in time: settle lower, at full frame rate. */
@@ -193,6 +208,7 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
       full_since_us_ = now_us;
     } else {
       partial_since_us_ = now_us;
+      partial_peak_ = last_usable_;
     }
     return -1;
   }
@@ -207,6 +223,14 @@ RenditionSelector::Verdict
 RenditionSelector::on_frame (std::int64_t now_us, const Frame &frame)
 {
   Verdict v{false, frame.pts_us, false};
+  if (count () == 1 && layers_ == 1) {
+    /* Nothing to choose (input sent as it came): all of it, at once. */
+    v.pass = frame.rendition == 0;
+    v.switched = v.pass && cur_ < 0;
+    if (v.pass)
+      cur_ = target_ = 0;
+    return v;
+  }
   const int layer = std::clamp (frame.layer, 0, top_layer ());
   if (frame.rendition == target_ && target_ != cur_ && frame.key) {
     const int from = cur_;
@@ -228,6 +252,7 @@ RenditionSelector::on_frame (std::int64_t now_us, const Frame &frame)
     } else {
       full_since_us_ = -1;
       partial_since_us_ = now_us;
+      partial_peak_ = last_usable_;
     }
     for (int t = 0; t < 3; t++)
       layer_on_[t] = t <= layer_max_;

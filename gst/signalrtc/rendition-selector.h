@@ -15,7 +15,8 @@ namespace signalrtc {
  * calls.
  *
  * Renditions are indexed from the top (0, the largest). With L temporal
- * layers (1 or 3), a rendition at layers 0..l costs its bitrate times
+ * layers (1 or 3), a rendition at layers 0..l costs its bitrate (what its
+ * encoder was given, or what it was measured to make, set_measured) times
  * kShares[L][l] (0.4, 0.6, 1.0 for three: the cumulative split the
  * encoders are given). A level is (rendition, l); the viewer settles only
  * at full frame rate (l = L - 1); lower l are steps on the way up and
@@ -38,11 +39,12 @@ namespace signalrtc {
  * at the next frame, and the best rendition the estimate holds at full
  * frame rate becomes the target, switched to at its key frame.
  * A rendition probed and left before it settled (kSettledUs at full frame
- * rate), or short of its full frame rate and raised no layer for
- * kPartialUs, is not probed again for a back-off that
+ * rate), or short of its full frame rate with an estimate that made no new
+ * peak for kPartialUs, is not probed again for a back-off that
  * starts at 10 s and doubles to 60 s; staying there kSettledUs resets it.
  *
- * The output stays one stream: timestamps never go back at a switch (a
+ * A single rendition without layers (input sent as it came) passes
+ * whole, from its first frame. The output stays one stream: timestamps never go back at a switch (a
  * key frame not after the last frame passed gets that frame's + 1 ms). */
 class RenditionSelector
 {
@@ -82,6 +84,11 @@ class RenditionSelector
     bool switched;       /* the first frame of a new rendition */
   };
 
+  /* What @rendition's encoder really makes (bit/s): costs follow it from
+   * now on instead of the bitrate it was given, since content that is
+   * easy to code makes less (and noise more). 0: back to the given one. */
+  void set_measured (int rendition, std::uint32_t bps);
+
   /* The viewer's usable bitrate (its estimate less audio) at @now_us.
    * Returns the rendition to ask a key frame of now, or -1. */
   int on_estimate (std::int64_t now_us, std::int64_t usable_bps);
@@ -110,6 +117,7 @@ class RenditionSelector
   void begin_grace (std::int64_t now_us, double from, double to);
 
   std::vector<std::uint32_t> bitrates_;
+  std::vector<std::uint32_t> measured_;
   int layers_;
   int cur_ = -1;
   int layer_max_ = 0;
@@ -131,6 +139,7 @@ class RenditionSelector
   int probe_ = -1;
   std::int64_t full_since_us_ = -1;
   std::int64_t partial_since_us_ = -1;
+  double partial_peak_ = 0; /* the estimate's peak while partial */
   std::vector<std::int64_t> next_probe_us_;
   std::vector<std::int64_t> backoff_us_;
   std::int64_t last_pts_us_ = -1;

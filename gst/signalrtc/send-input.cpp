@@ -6,6 +6,7 @@
 
 #include <gst/video/video.h>
 
+#include <atomic>
 #include <vector>
 
 GST_DEBUG_CATEGORY_EXTERN (gst_signalrtc_bin_debug);
@@ -210,11 +211,18 @@ new_tee ()
 
 }  // namespace
 
-/* A tee of encoded video whose key-frame requests a policy thins. */
+/* A tee of encoded video whose key-frame requests a policy thins, and
+ * what it carries: bit/s, measured over kRateWindowUs windows and
+ * smoothed (0 before the first window). */
 struct SendInput::Keyed
 {
+  static constexpr gint64 kRateWindowUs = 500'000;
   SendInput *input;
   KeyFramePolicy policy; /* input->lock_ */
+  /* input->lock_: */
+  gint64 window_start_us = 0;
+  guint64 window_bytes = 0;
+  std::atomic<std::uint32_t> rate_bps{0};
 };
 
 /* One rendition of a ladder. */
@@ -678,6 +686,12 @@ SendInput::renditions () const
   return out;
 }
 
+std::uint32_t
+SendInput::measured_bps (size_t i) const
+{
+  return i < rungs_.size () ? rungs_[i]->keyed.rate_bps.load () : 0;
+}
+
 int
 SendInput::temporal_layers () const
 {
@@ -722,11 +736,23 @@ SendInput::on_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   auto *keyed = static_cast<Keyed *> (user_data);
   SendInput *self = keyed->input;
-  const bool key = !GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
-                                            GST_BUFFER_FLAG_DELTA_UNIT);
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  const bool key = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  const gint64 now = g_get_monotonic_time ();
   g_mutex_lock (&self->lock_);
-  const bool send = keyed->policy.on_frame (g_get_monotonic_time (), key);
+  const bool send = keyed->policy.on_frame (now, key);
   const bool new_peer = keyed->policy.held_for_new_peer ();
+  if (!keyed->window_start_us)
+    keyed->window_start_us = now;
+  keyed->window_bytes += gst_buffer_get_size (buffer);
+  const gint64 elapsed = now - keyed->window_start_us;
+  if (elapsed >= Keyed::kRateWindowUs) {
+    const double rate = keyed->window_bytes * 8.0 * 1e6 / elapsed;
+    const std::uint32_t old = keyed->rate_bps.load ();
+    keyed->rate_bps = (std::uint32_t)(old ? 0.7 * old + 0.3 * rate : rate);
+    keyed->window_start_us = now;
+    keyed->window_bytes = 0;
+  }
   g_mutex_unlock (&self->lock_);
   if (send)
     gst_pad_push_event (pad, key_frame_event (new_peer));

@@ -71,6 +71,9 @@ class SendInput
    * before them; a rendition with no size is not made. Bitrate 0: input
    * sent as it came. Any thread. */
   std::vector<Rendition> renditions () const;
+  /* What rendition @i's encoder makes, bit/s, smoothed over the last
+   * seconds; 0 before it has made a second's worth. Any thread. */
+  std::uint32_t measured_bps (size_t i) const;
   /* Temporal layers in each rendition (1: none). */
   int temporal_layers () const;
   /* A key frame of rendition @i, for a peer that has no picture of it

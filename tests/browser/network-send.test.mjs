@@ -13,6 +13,7 @@ import { after, before } from 'node:test';
 import { test } from '../lib/node-test.js';
 import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
+import { startGstLaunch } from './lib/bot.js';
 import { webRoot } from './lib/scenario.js';
 import { botEstimates, descriptions, measureCall, start720pBot, videoRtx, videoTwcc } from './lib/network.js';
 import { createNetwork, linkCounters, unavailable } from '../lib/netsim.js';
@@ -166,5 +167,93 @@ test('a step from 3 to 1 Mbit/s mid-call: the estimate follows within 5 s and th
   } finally {
     await bot.stop();
     await viewer.page.context().close();
+  }
+});
+
+// The encode-once ladder: each call gets the rendition its own link
+// carries. One bot, three viewers: a Chromium behind 500 kbit/s, and two
+// GStreamer viewers (signalrtcsrc, not decoding: this machine has two
+// cores, and three browsers decoding beside the bot's encoders leave none
+// to spare, which the estimates read as congestion) on the unshaped
+// loopback. Measured together once each call has had the time to climb:
+// the estimate grows 8 %/s from where it starts.
+const LADDER = 'video-renditions=1280x720:2500000,640x360:800000,320x180:250000';
+
+function gstViewer (hub, name, caller) {
+  return startGstLaunch(name,
+    `signalrtcsrc name=${name} hub-url=${hub.url} username=${name} call=${caller} ` +
+    `decode=false stats-interval=1000 ${name}.video_0 ! fakesink ${name}.audio_0 ! fakesink`);
+}
+
+// [{ frames, at }] from a viewer's signalrtc-peer-stats for its call with
+// `username` (gst-launch -m lines, in order).
+function framesReceived (viewer, username) {
+  return viewer.lines
+    .filter((l) => l.includes('signalrtc-peer-stats') && l.includes(`username=(string)${username},`))
+    .map((l) => Number(/frames-received=\(guint64\)(\d+)/.exec(l)?.[1] ?? NaN))
+    .filter((n) => !Number.isNaN(n));
+}
+
+// What the bot said it sends `username`: the last video-width and
+// -temporal-layers of its stats, and every width on the way.
+function botRendition (bot, username) {
+  const widths = [];
+  let layers = 0;
+  for (const l of bot.lines) {
+    if (!l.includes('signalrtc-peer-stats') || !l.includes(`username=(string)${username},`)) continue;
+    const w = /video-width=\(int\)(\d+)/.exec(l);
+    const t = /video-temporal-layers=\(int\)(\d+)/.exec(l);
+    if (w) widths.push(Number(w[1]));
+    if (t) layers = Number(t[1]);
+  }
+  return { width: widths.at(-1) ?? 0, layers, widths };
+}
+
+test('three viewers, one behind 500 kbit/s: the two others keep 720p and their frame rate, the third gets a lower rendition, smoothly', { part: 'netsim' }, async (t) => {
+  if (why) return t.skip(`no test network here: ${why}`);
+  await net.shape('viewer', 'down', { rate: '500kbit' });
+  const bot = start720pBot(hub, 'cam', `stats-interval=1000 ${LADDER}`);
+  const viewers = [];
+  let narrow = null;
+  try {
+    await bot.waitForLine(/signalrtc-hub-connected/);
+    narrow = await viewerPage();
+    await narrow.call('cam');
+    for (const name of ['wide1', 'wide2']) viewers.push(gstViewer(hub, name, 'cam'));
+    const settleMs = 25000;
+    const windowS = SECONDS;
+    const [narrowGot] = await Promise.all([
+      measureCall(narrow, 'cam', { seconds: windowS, settleMs }),
+      (async () => {
+        await sleep(settleMs);
+        const before = viewers.map((v) => framesReceived(v, 'cam').length);
+        await sleep(windowS * 1000);
+        viewers.forEach((v, i) => { v.windowFrom = before[i]; });
+      })(),
+    ]);
+    t.diagnostic(`behind 500 kbit/s: ${JSON.stringify(narrowGot)}`);
+    for (const name of ['viewer', 'wide1', 'wide2']) {
+      const r = botRendition(bot, name);
+      t.diagnostic(`${name}: the bot sent widths ${r.widths.join(' ')}; estimates ${botEstimates(bot, name).map((e) => e.estimate).join(' ')}`);
+    }
+    for (const v of viewers) {
+      const { name } = v;
+      const frames = framesReceived(v, 'cam').slice(v.windowFrom);
+      // stats-interval=1000: one sample a second.
+      const fps = frames.length >= 2 ? (frames.at(-1) - frames[0]) / (frames.length - 1) : 0;
+      const r = botRendition(bot, name);
+      t.diagnostic(`${name}: ${fps.toFixed(1)} frames/s over the window, at ${r.width} wide with ${r.layers} layer(s)`);
+      assert.equal(r.width, 1280, `${name} is sent ${r.width} wide, not 720p (${r.widths.join(' ')})`);
+      assert.equal(r.layers, 3, `${name} gets ${r.layers} temporal layer(s), not all three`);
+      assert.ok(fps >= 27, `${name} receives only ${fps.toFixed(1)} frames/s`);
+    }
+    assert.ok(narrowGot.width > 0 && narrowGot.width < 1280,
+      `the viewer behind 500 kbit/s is at ${narrowGot.width}x${narrowGot.height}`);
+    assert.ok(narrowGot.fps >= 20, `the viewer behind 500 kbit/s decodes only ${narrowGot.fps.toFixed(1)} frames/s`);
+    assert.ok(narrowGot.freezeS <= 1, `the viewer behind 500 kbit/s froze for ${narrowGot.freezeS.toFixed(2)} s`);
+  } finally {
+    for (const v of viewers) await v.stop();
+    await bot.stop();
+    await narrow?.page.context().close();
   }
 });

@@ -2848,7 +2848,8 @@ find_by_factory (GstElement *bin, const char *factory)
 struct Vp8Watch
 {
   std::mutex lock;
-  guint packets = 0, frames = 0, seq_gaps = 0, picture_id_gaps = 0;
+  guint packets = 0, frames = 0, key_frames = 0, seq_gaps = 0,
+        picture_id_gaps = 0;
   std::optional<guint16> last_seq;
   std::optional<guint16> last_picture_id;
   std::set<guint> layers;
@@ -2894,6 +2895,10 @@ struct Vp8Watch
         if (start)
           w->layers.insert (p[i] >> 6);
       }
+      if (x & 0x30)
+        i += 1; /* TID/Y/KEYIDX */
+      if (start && i < len && !(p[i] & 0x01))
+        w->key_frames++;
       if (start && picture_id) {
         w->frames++;
         if (w->last_picture_id
@@ -2918,7 +2923,7 @@ TEST_F (Elements, LadderMovesACallUpWithoutAGap)
   ASSERT_TRUE (start_hub ());
   Peer &cam = add_peer (
       "cam",
-      "videotestsrc is-live=true pattern=snow ! "
+      "videotestsrc is-live=true ! "
       "video/x-raw,width=640,height=360,framerate=30/1 ! signalrtcbin "
       "name=cam hub-url=" + url () + " username=cam stats-interval=500 "
       "video-bitrate=300000 "
@@ -2964,6 +2969,7 @@ TEST_F (Elements, LadderMovesACallUpWithoutAGap)
   report ("first_width", first_width);
   report ("packets", watch.packets);
   report ("frames", watch.frames);
+  report ("key_frames", watch.key_frames);
   report ("seq_gaps", watch.seq_gaps);
   report ("picture_id_gaps", watch.picture_id_gaps);
   report ("layers_seen", watch.layers.size ());

@@ -48,6 +48,23 @@ TEST (RenditionSelector, CostsFollowTheLayerShares)
   EXPECT_DOUBLE_EQ (one.cost (1, 0), 800'000);
 }
 
+/* Content easy to code makes less than its encoder was given, noise
+ * more: costs follow what was measured. */
+TEST (RenditionSelector, CostsFollowWhatTheEncodersMake)
+{
+  RenditionSelector s (kLadder, 3);
+  s.set_measured (0, 500'000);
+  EXPECT_DOUBLE_EQ (s.cost (0, 2), 500'000);
+  EXPECT_DOUBLE_EQ (s.cost (0, 0), 200'000);
+  /* A talking head at 720p fits where the given 2.5 Mbit/s would not. */
+  EXPECT_EQ (s.on_estimate (0, 600'000), 0);
+  RenditionSelector noisy (kLadder, 3);
+  noisy.set_measured (1, 6'000'000);
+  EXPECT_EQ (noisy.on_estimate (0, 1'000'000), 2);
+  noisy.set_measured (1, 0);
+  EXPECT_DOUBLE_EQ (noisy.cost (1, 2), 800'000);
+}
+
 TEST (RenditionSelector, StartsWithTheBestAffordableAtItsKeyFrame)
 {
   struct Case
@@ -411,6 +428,18 @@ TEST (RenditionSelector, FailedProbesBackOff)
     EXPECT_LE (gap, RenditionSelector::kBackoffMaxUs + 15 * kS);
   }
   EXPECT_LE (probes.size (), 8u);
+}
+
+/* Input sent as it came: one rendition, no layers, nothing to wait for. */
+TEST (RenditionSelector, OneRenditionWithoutLayersPassesEverything)
+{
+  RenditionSelector s ({0}, 1);
+  EXPECT_EQ (s.on_estimate (0, 100'000), -1);
+  auto v = s.on_frame (0, {0, 0, false, 0, false});
+  EXPECT_TRUE (v.pass && v.switched);
+  EXPECT_TRUE (s.on_frame (0, {0, 33 * kMs, false, 0, false}).pass);
+  EXPECT_EQ (s.rendition (), 0);
+  EXPECT_EQ (s.layers (), 1);
 }
 
 /* VP9 and H.264 ladders have no temporal layers: renditions only. */

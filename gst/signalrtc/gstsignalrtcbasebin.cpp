@@ -1638,8 +1638,9 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
       g_param_spec_uint ("video-bitrate", "Video bitrate",
                          "Bitrate of video encoded here, in bit/s: with "
                          "congestion-control=none all of the time; with gcc "
-                         "where each call's estimate starts, and what the "
-                         "encoder makes while no call has an estimate",
+                         "where each call's estimate starts (and, without "
+                         "video-renditions, what the one encoder makes while "
+                         "no call has an estimate)",
                          10000, 100000000, DEFAULT_VIDEO_BITRATE, flags));
   g_object_class_install_property (
       gobject_class, PROP_CONGESTION_CONTROL,
@@ -1649,11 +1650,14 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
                          "(transport-wide congestion control feedback, which "
                          "browsers send, else RTCP receiver reports at each "
                          "stats-interval), shown in signalrtc-peer-stats as "
-                         "bandwidth-estimate; the shared video encoder makes "
-                         "what the lowest estimate leaves after audio, within "
-                         "min-bitrate and max-bitrate; retransmissions may "
+                         "bandwidth-estimate, and the rendition of "
+                         "video-renditions that estimate carries (without "
+                         "renditions the one video encoder makes what the "
+                         "lowest estimate leaves after audio, within "
+                         "min-bitrate and max-bitrate); retransmissions may "
                          "take a quarter of a call's estimate; Opus in-band "
-                         "FEC protects against the worst call's loss. Input "
+                         "FEC protects against the worst call's loss. none: "
+                         "video-bitrate for everyone, one encoder. Input "
                          "that is already encoded is sent as it is",
                          GST_TYPE_SIGNALRTC_CONGESTION_CONTROL,
                          DEFAULT_CONGESTION_CONTROL, flags));
@@ -1685,7 +1689,10 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
           "have three temporal layers, which a call drops (to 15 or 7.5 "
           "frames/s) on the way between renditions. Empty: one encoder for "
           "every call, at what the lowest estimate carries. Input already "
-          "encoded is sent as it is. Takes effect on new request pads",
+          "encoded is sent as it is. Takes effect on new request pads. Not "
+          "the default yet: moving up to a rendition is a probe (a key "
+          "frame of it), which a link just under it pays for with a moment "
+          "of loss",
           DEFAULT_VIDEO_RENDITIONS, flags));
   g_object_class_install_property (
       gobject_class, PROP_LATENCY,

@@ -191,7 +191,9 @@ RenditionGate::add_stats (GstStructure *stats)
                      G_TYPE_INT, rendition.width, "video-height", G_TYPE_INT,
                      rendition.height, "video-temporal-layers", G_TYPE_INT,
                      selector_->layers (), "video-rendition-switches",
-                     G_TYPE_UINT, selector_->switches (), nullptr);
+                     G_TYPE_UINT, selector_->switches (),
+                     "video-rendition-bitrate", G_TYPE_UINT,
+                     input_->measured_bps (tee_of_index_[r]), nullptr);
 }
 
 }  // namespace signalrtc

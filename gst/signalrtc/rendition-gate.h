@@ -47,7 +47,8 @@ class RenditionGate : public std::enable_shared_from_this<RenditionGate>
    * tee src pads (references) to @tee_pads. False if a link failed. */
   bool link (GstElement *funnel, std::vector<GstPad *> &tee_pads);
 
-  /* video-rendition, -width, -height, -temporal-layers, -switches. */
+  /* video-rendition, -width, -height, -temporal-layers,
+   * video-rendition-switches and -bitrate (what its encoder makes). */
   void add_stats (GstStructure *stats);
 
  private:

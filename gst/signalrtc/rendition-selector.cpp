@@ -154,6 +154,10 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
     int r = best_full (cur_, usable, kDownMargin);
     if (r != cur_ && probe_ == cur_)
       probe_failed (now_us, cur_);
+    /* The link is congested now: no probe up for a while, to any of the
+     * renditions above where this goes. */
+    for (int k = 0; k < r; k++)
+      next_probe_us_[k] = std::max (next_probe_us_[k], now_us + kBackoffStartUs);
     return retarget (now_us, r, top_layer ());
   }
 

@@ -42,6 +42,8 @@ namespace signalrtc {
  * rate), or short of its full frame rate with an estimate that made no new
  * peak for kPartialUs, is not probed again for a back-off that
  * starts at 10 s and doubles to 60 s; staying there kSettledUs resets it.
+ * A fall of the estimate (congestion) holds every probe above where it
+ * goes for kBackoffStartUs.
  *
  * A single rendition without layers (input sent as it came) passes
  * whole, from its first frame. The output stays one stream: timestamps never go back at a switch (a

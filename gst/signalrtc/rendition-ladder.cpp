@@ -15,8 +15,7 @@ namespace signalrtc {
 namespace {
 
 bool
-parse_number (const std::string &s, long long lo, long long hi,
-              long long &out)
+parse_number (const std::string &s, long long lo, long long hi, long long &out)
 {
   if (s.empty () || s.find_first_not_of ("0123456789") != std::string::npos)
     return false;
@@ -49,8 +48,8 @@ even_down (double v)
 }  // namespace
 
 bool
-RenditionLadder::parse (const std::string &spec,
-                        std::vector<Rendition> &boxes, std::string &error)
+RenditionLadder::parse (const std::string &spec, std::vector<Rendition> &boxes,
+                        std::string &error)
 {
   boxes.clear ();
   if (trim (spec).empty ())
@@ -79,8 +78,8 @@ RenditionLadder::parse (const std::string &spec,
     boxes.push_back ({(int)w, (int)h, (std::uint32_t)b});
   }
   if (boxes.size () > kMaxRenditions) {
-    error = "at most " + std::to_string (kMaxRenditions)
-            + " renditions, not " + std::to_string (boxes.size ());
+    error = "at most " + std::to_string (kMaxRenditions) + " renditions, not "
+            + std::to_string (boxes.size ());
     boxes.clear ();
     return false;
   }
@@ -101,16 +100,16 @@ RenditionLadder::plan (const std::vector<Rendition> &boxes, int width,
                       < (long long)b.width * b.height;
              });
   for (const Rendition &box : sorted) {
-    double scale = std::min ({(double)box.width / width,
-                              (double)box.height / height, 1.0});
+    double scale = std::min (
+        {(double)box.width / width, (double)box.height / height, 1.0});
     Rendition r;
     r.width = scale >= 1.0 ? width - width % 2 : even_down (width * scale);
     r.height = scale >= 1.0 ? height - height % 2 : even_down (height * scale);
     r.width = std::max (r.width, 2);
     r.height = std::max (r.height, 2);
     double kept = (double)r.width * r.height / ((double)box.width * box.height);
-    r.bitrate_bps = (std::uint32_t)std::lround (box.bitrate_bps
-                                                * std::min (kept, 1.0));
+    r.bitrate_bps
+        = (std::uint32_t)std::lround (box.bitrate_bps * std::min (kept, 1.0));
     if (!out.empty ()
         && (double)r.width * r.height
                <= 1.25 * out.back ().width * out.back ().height)

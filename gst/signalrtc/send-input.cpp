@@ -41,6 +41,16 @@ make (const char *factory, GError **error)
   return e;
 }
 
+/* make (), appended to @chain when made. */
+GstElement *
+append (std::vector<GstElement *> &chain, const char *factory, GError **error)
+{
+  GstElement *e = make (factory, error);
+  if (e)
+    chain.push_back (e);
+  return e;
+}
+
 /* Sets an array property from its items' serialized values: vp8enc's
  * temporal-scalability-* are GValueArray or GstValueArray, which
  * gst-launch cannot parse. */
@@ -125,12 +135,8 @@ video_encoder (const std::string &encoding, guint bitrate, int layers,
                GError **error)
 {
   std::vector<GstElement *> chain;
-  auto add = [&] (const char *factory) {
-    GstElement *e = make (factory, error);
-    if (e)
-      chain.push_back (e);
-    return e;
-  };
+  auto add
+      = [&] (const char *factory) { return append (chain, factory, error); };
   if (encoding == "H264") {
     if (GstElement *enc = add ("x264enc")) {
       gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
@@ -170,12 +176,8 @@ encoder_chain (const std::string &kind, const std::string &encoding,
                guint bitrate, GError **error)
 {
   std::vector<GstElement *> chain;
-  auto add = [&] (const char *factory) {
-    GstElement *e = make (factory, error);
-    if (e)
-      chain.push_back (e);
-    return e;
-  };
+  auto add
+      = [&] (const char *factory) { return append (chain, factory, error); };
   if (kind == "audio") {
     add ("audioconvert");
     add ("audioresample");

@@ -23,7 +23,8 @@ CongestionControl::create (BandwidthEstimator::Config config,
 CongestionControl::CongestionControl (
     BandwidthEstimator::Config config,
     std::function<void (std::uint32_t)> on_change)
-    : estimator_ (config), target_ (estimator_.target_bps ()),
+    : max_bps_ (config.max_bps), estimator_ (config),
+      target_ (estimator_.target_bps ()),
       announced_ (target_.load ()), on_change_ (std::move (on_change))
 {}
 

@@ -47,6 +47,8 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   void on_receiver_report (double fraction_lost, double rtt_s);
 
   std::uint32_t target_bps () const { return target_.load (); }
+  /* The most target_bps () may say (the configured max_bps). */
+  std::uint32_t max_bps () const { return max_bps_; }
   /* The share of packets lost over the last second (TWCC) or report. */
   double fraction_lost () const;
   /* bandwidth-estimate, -delay-based, -loss-based, the usage and the
@@ -67,6 +69,7 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   bool admit (GstPad *sink, GstBuffer *buffer);
   void learn_payload_types (GstPad *sink, guint8 pt);
 
+  const std::uint32_t max_bps_;
   mutable std::mutex lock_;
   BandwidthEstimator estimator_;
   std::atomic<std::uint32_t> target_;

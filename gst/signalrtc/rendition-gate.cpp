@@ -39,8 +39,7 @@ RenditionGate::RenditionGate (SendInput *input,
                               std::uint32_t audio_bps, std::string peer)
     : input_ (input), congestion_ (std::move (congestion)),
       audio_bps_ (audio_bps), peer_ (std::move (peer))
-{
-}
+{}
 
 bool
 RenditionGate::link (GstElement *funnel, std::vector<GstPad *> &tee_pads)
@@ -84,6 +83,9 @@ RenditionGate::ensure_selector ()
     bitrates.push_back (renditions_[i].bitrate_bps);
   }
   selector_.emplace (bitrates, input_->temporal_layers ());
+  if (congestion_)
+    selector_->set_ceiling ((std::int64_t)congestion_->max_bps ()
+                            - (std::int64_t)audio_bps_);
   return true;
 }
 
@@ -96,7 +98,7 @@ RenditionGate::on_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
 
   RenditionSelector::Frame frame{};
   frame.pts_us = GST_BUFFER_PTS_IS_VALID (buffer)
-                     ? (std::int64_t)(GST_BUFFER_PTS (buffer) / GST_USECOND)
+                     ? (std::int64_t) (GST_BUFFER_PTS (buffer) / GST_USECOND)
                      : -1;
   frame.key = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   if (GstCustomMeta *meta = gst_buffer_get_custom_meta (buffer, "GstVP8Meta")) {

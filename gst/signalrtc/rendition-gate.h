@@ -70,9 +70,9 @@ class RenditionGate : public std::enable_shared_from_this<RenditionGate>
 
   std::mutex lock_;
   std::optional<RenditionSelector> selector_;
-  std::vector<Rendition> renditions_;  /* per tee */
-  std::vector<int> index_of_tee_;      /* tee -> selector index, or -1 */
-  std::vector<size_t> tee_of_index_;   /* selector index -> tee */
+  std::vector<Rendition> renditions_; /* per tee */
+  std::vector<int> index_of_tee_;     /* tee -> selector index, or -1 */
+  std::vector<size_t> tee_of_index_;  /* selector index -> tee */
 };
 
 }  // namespace signalrtc

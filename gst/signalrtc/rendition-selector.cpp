@@ -23,12 +23,11 @@ constexpr double kShares[3][3] = {
 
 RenditionSelector::RenditionSelector (std::vector<std::uint32_t> bitrates,
                                       int layers)
-    : bitrates_ (std::move (bitrates)),
-      measured_ (bitrates_.size (), 0), layers_ (std::clamp (layers, 1, 3)),
+    : bitrates_ (std::move (bitrates)), measured_ (bitrates_.size (), 0),
+      layers_ (std::clamp (layers, 1, 3)),
       next_probe_us_ (bitrates_.size (), 0),
       backoff_us_ (bitrates_.size (), kBackoffStartUs)
-{
-}
+{}
 
 double
 RenditionSelector::cost (int rendition, int layer) const
@@ -83,18 +82,20 @@ RenditionSelector::retarget (std::int64_t now_us, int rendition, int layer)
 }
 
 /* A step up from a level costing @from to one costing @to: until the
- * estimate has had the time to grow into @to at GCC's 8 %/s (plus
- * kGraceUs), only a fall under @from counts, as long as the estimate
- * keeps growing. */
+ * estimate has had the time to grow into @to at kAssumedGrowth a second
+ * (half of GCC's 8 %: near the rate of its last over-use it grows slower;
+ * 5 %/s was seen), plus kGraceUs, only a fall under @from counts, as long
+ * as the estimate keeps growing. */
 void
 RenditionSelector::begin_grace (std::int64_t now_us, double from, double to)
 {
   const double start = std::max (last_usable_, 1.0);
   const double ramp_s
-      = std::log (std::max (1.0, kDownMargin * to / start)) / std::log (1.08);
+      = std::log (std::max (1.0, kDownMargin * to / start))
+        / std::log (1.0 + kAssumedGrowth);
   grace_cost_ = from;
   grace_until_us_ = now_us + kGraceUs
-                    + std::min ((std::int64_t)(ramp_s * 1e6), kMaxRampUs);
+                    + std::min ((std::int64_t) (ramp_s * 1e6), kMaxRampUs);
   grace_peak_ = last_usable_;
   grace_peak_us_ = now_us;
 }
@@ -103,8 +104,7 @@ void
 RenditionSelector::probe_failed (std::int64_t now_us, int rendition)
 {
   next_probe_us_[rendition] = now_us + backoff_us_[rendition];
-  backoff_us_[rendition]
-      = std::min (backoff_us_[rendition] * 2, kBackoffMaxUs);
+  backoff_us_[rendition] = std::min (backoff_us_[rendition] * 2, kBackoffMaxUs);
   if (probe_ == rendition)
     probe_ = -1;
 }
@@ -128,15 +128,17 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
       grace_peak_ = usable;
       grace_peak_us_ = now_us;
     } else if (usable < kFall * grace_peak_
-               || now_us - grace_peak_us_ >= kStallUs) {
+               || (now_us - grace_peak_us_ >= kStallUs
+                   && !(ceiling_ > 0 && usable >= kAtCeiling * ceiling_))) {
       grace_until_us_ = 0;
     }
   }
 
   /* Down: shed layers now, switch at the lower rendition's key frame. */
-  const double held_cost = now_us < grace_until_us_ ? grace_cost_
-                                                     : cost (cur_, layer_max_);
-  if (usable < kDownMargin * held_cost) {
+  const double held_cost
+      = now_us < grace_until_us_ ? grace_cost_ : cost (cur_, layer_max_);
+  const bool at_ceiling = ceiling_ > 0 && usable >= kAtCeiling * ceiling_;
+  if (!at_ceiling && usable < kDownMargin * held_cost) {
     grace_until_us_ = 0;
     up_since_us_ = -1;
     int l = layer_max_;
@@ -157,7 +159,8 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
     /* The link is congested now: no probe up for a while, to any of the
      * renditions above where this goes. */
     for (int k = 0; k < r; k++)
-      next_probe_us_[k] = std::max (next_probe_us_[k], now_us + kBackoffStartUs);
+      next_probe_us_[k]
+          = std::max (next_probe_us_[k], now_us + kBackoffStartUs);
     return retarget (now_us, r, top_layer ());
   }
 
@@ -244,8 +247,7 @@ RenditionSelector::on_frame (std::int64_t now_us, const Frame &frame)
       switches_++;
     if (from > cur_) {
       probe_ = cur_;
-      begin_grace (now_us, cost (from, top_layer ()),
-                   cost (cur_, layer_max_));
+      begin_grace (now_us, cost (from, top_layer ()), cost (cur_, layer_max_));
     } else {
       grace_until_us_ = 0;
     }

@@ -31,7 +31,7 @@ namespace signalrtc {
  * sync frame; a rendition, at its next key frame, which it asks for, with
  * the layers the estimate affords (at least the lowest). After a step the
  * estimate is held only to the level stepped from while it grows into the
- * new one (GCC grows it 8 %/s at most: the time that takes, plus
+ * new one (the time that takes at kAssumedGrowth a second, plus
  * kGraceUs), and only while it does grow: one that falls kFall under its
  * peak, or makes no new peak for kStallUs, has met over-use, and the new
  * level is judged as any other. Going down is at once: when the
@@ -54,8 +54,10 @@ class RenditionSelector
   static constexpr double kDownMargin = 0.9;
   static constexpr double kPinned = 1.25;
   static constexpr std::int64_t kGraceUs = 1'500'000;
-  static constexpr std::int64_t kMaxRampUs = 15'000'000;
+  static constexpr std::int64_t kMaxRampUs = 20'000'000;
+  static constexpr double kAssumedGrowth = 0.04;
   static constexpr double kFall = 0.95;
+  static constexpr double kAtCeiling = 0.98;
   static constexpr std::int64_t kStallUs = 1'000'000;
   static constexpr std::int64_t kUpHoldUs = 2'000'000;
   static constexpr std::int64_t kLayerUpHoldUs = 1'000'000;
@@ -90,6 +92,12 @@ class RenditionSelector
    * now on instead of the bitrate it was given, since content that is
    * easy to code makes less (and noise more). 0: back to the given one. */
   void set_measured (int rendition, std::uint32_t bps);
+
+  /* The most on_estimate () can be given (the estimator's ceiling less
+   * audio; 0: none). An estimate at it says the link carries all it is
+   * allowed to, not how much more: a rendition that costs more than the
+   * ceiling (its encoder overshooting) is not left for that. */
+  void set_ceiling (std::int64_t usable_bps) { ceiling_ = (double)usable_bps; }
 
   /* The viewer's usable bitrate (its estimate less audio) at @now_us.
    * Returns the rendition to ask a key frame of now, or -1. */
@@ -135,6 +143,7 @@ class RenditionSelector
   double grace_peak_ = 0;
   std::int64_t grace_peak_us_ = 0;
   double last_usable_ = 0;
+  double ceiling_ = 0;
   std::int64_t next_layer_up_us_ = 0;
   /* The rendition being probed (switched up to, not settled yet), and
    * since when the current one is at full or partial frame rate. */

@@ -430,6 +430,25 @@ TEST (RenditionSelector, FailedProbesBackOff)
   EXPECT_LE (probes.size (), 8u);
 }
 
+/* The estimate at its ceiling (max-bitrate) says nothing against a top
+ * rendition whose encoder makes a little more than that. */
+TEST (RenditionSelector, AnEstimateAtItsCeilingKeepsTheTop)
+{
+  RenditionSelector s (kLadder, 3);
+  s.set_ceiling (2'500'000);
+  ASSERT_EQ (s.on_estimate (0, 2'500'000), 0);
+  ASSERT_TRUE (s.on_frame (0, frame (0, 0, true)).pass);
+  s.set_measured (0, 3'000'000);
+  for (int i = 1; i < 300; i++) {
+    EXPECT_EQ (s.on_estimate (i * kFrameUs, 2'480'000), -1);
+    s.on_frame (i * kFrameUs, frame (0, i));
+  }
+  EXPECT_EQ (s.rendition (), 0);
+  EXPECT_EQ (s.layers (), 3);
+  /* Under the ceiling the same cost is too much. */
+  EXPECT_EQ (s.on_estimate (300 * kFrameUs, 2'400'000), 1);
+}
+
 /* Input sent as it came: one rendition, no layers, nothing to wait for. */
 TEST (RenditionSelector, OneRenditionWithoutLayersPassesEverything)
 {

@@ -90,14 +90,31 @@ void
 RenditionSelector::begin_grace (std::int64_t now_us, double from, double to)
 {
   const double start = std::max (last_usable_, 1.0);
-  const double ramp_s
-      = std::log (std::max (1.0, kDownMargin * to / start))
-        / std::log (1.0 + kAssumedGrowth);
+  const double ramp_s = std::log (std::max (1.0, kDownMargin * to / start))
+                        / std::log (1.0 + kAssumedGrowth);
   grace_cost_ = from;
   grace_until_us_ = now_us + kGraceUs
                     + std::min ((std::int64_t) (ramp_s * 1e6), kMaxRampUs);
   grace_peak_ = last_usable_;
   grace_peak_us_ = now_us;
+}
+
+/* Layers 0..@l from now; at full frame rate, or short of it (@restart:
+ * the partial time, and the estimate's peak in it, start again). */
+void
+RenditionSelector::set_layers (std::int64_t now_us, int l, bool restart)
+{
+  layer_max_ = l;
+  if (l == top_layer ()) {
+    full_since_us_ = now_us;
+    partial_since_us_ = -1;
+    return;
+  }
+  full_since_us_ = -1;
+  if (restart) {
+    partial_since_us_ = now_us;
+    partial_peak_ = last_usable_;
+  }
 }
 
 void
@@ -121,6 +138,7 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
   if (cur_ < 0)
     return retarget (now_us, best_full (0, usable, 1.0), top_layer ());
 
+  const bool at_ceiling = ceiling_ > 0 && usable >= kAtCeiling * ceiling_;
   /* Just after a step up the estimate grows into the new level; once it
    * stops growing (GCC holds or cuts: over-use), the step is judged. */
   if (now_us < grace_until_us_) {
@@ -128,8 +146,7 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
       grace_peak_ = usable;
       grace_peak_us_ = now_us;
     } else if (usable < kFall * grace_peak_
-               || (now_us - grace_peak_us_ >= kStallUs
-                   && !(ceiling_ > 0 && usable >= kAtCeiling * ceiling_))) {
+               || (now_us - grace_peak_us_ >= kStallUs && !at_ceiling)) {
       grace_until_us_ = 0;
     }
   }
@@ -137,7 +154,6 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
   /* Down: shed layers now, switch at the lower rendition's key frame. */
   const double held_cost
       = now_us < grace_until_us_ ? grace_cost_ : cost (cur_, layer_max_);
-  const bool at_ceiling = ceiling_ > 0 && usable >= kAtCeiling * ceiling_;
   if (!at_ceiling && usable < kDownMargin * held_cost) {
     grace_until_us_ = 0;
     up_since_us_ = -1;
@@ -145,13 +161,9 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
     while (l > 0 && usable < kDownMargin * cost (cur_, l))
       l--;
     if (l < layer_max_) {
-      layer_max_ = l;
+      /* From full frame rate, the partial time starts now. */
+      set_layers (now_us, l, full_since_us_ >= 0);
       next_layer_up_us_ = now_us + kLayerBackoffUs;
-      if (full_since_us_ >= 0) {
-        full_since_us_ = -1;
-        partial_since_us_ = now_us;
-        partial_peak_ = last_usable_;
-      }
     }
     int r = best_full (cur_, usable, kDownMargin);
     if (r != cur_ && probe_ == cur_)
@@ -209,14 +221,7 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
   up_since_us_ = -1;
   if (layer_step) {
     begin_grace (now_us, cost (cur_, layer_max_), cost (cur_, next_l));
-    layer_max_ = next_l;
-    if (layer_max_ == top_layer ()) {
-      partial_since_us_ = -1;
-      full_since_us_ = now_us;
-    } else {
-      partial_since_us_ = now_us;
-      partial_peak_ = last_usable_;
-    }
+    set_layers (now_us, next_l, true);
     return -1;
   }
   /* The estimate may already afford more than the lowest layers. */
@@ -242,7 +247,7 @@ RenditionSelector::on_frame (std::int64_t now_us, const Frame &frame)
   if (frame.rendition == target_ && target_ != cur_ && frame.key) {
     const int from = cur_;
     cur_ = target_;
-    layer_max_ = target_layer_;
+    set_layers (now_us, target_layer_, true);
     if (from >= 0)
       switches_++;
     if (from > cur_) {
@@ -252,14 +257,6 @@ RenditionSelector::on_frame (std::int64_t now_us, const Frame &frame)
       grace_until_us_ = 0;
     }
     up_since_us_ = -1;
-    if (layer_max_ == top_layer ()) {
-      full_since_us_ = now_us;
-      partial_since_us_ = -1;
-    } else {
-      full_since_us_ = -1;
-      partial_since_us_ = now_us;
-      partial_peak_ = last_usable_;
-    }
     for (int t = 0; t < 3; t++)
       layer_on_[t] = t <= layer_max_;
     v.switched = true;

@@ -125,6 +125,7 @@ class RenditionSelector
   int retarget (std::int64_t now_us, int rendition, int layer);
   void probe_failed (std::int64_t now_us, int rendition);
   void begin_grace (std::int64_t now_us, double from, double to);
+  void set_layers (std::int64_t now_us, int l, bool restart);
 
   std::vector<std::uint32_t> bitrates_;
   std::vector<std::uint32_t> measured_;

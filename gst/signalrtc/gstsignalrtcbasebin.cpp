@@ -85,8 +85,6 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_MIN_BITRATE 100000
 #define DEFAULT_MAX_BITRATE 2500000
 #define DEFAULT_VIDEO_RENDITIONS ""
-/* What the audio encoder (opusenc's default) takes of a call's estimate. */
-#define AUDIO_BITRATE 64000
 
 GType
 gst_signalrtc_video_codec_get_type (void)
@@ -793,11 +791,11 @@ BinState::start_session (const std::string &id, bool initiator)
   if (settings.congestion_control) {
     /* The estimate covers all the call sends: room for the audio above
      * the video's bounds. A call starts at video-bitrate. */
-    const guint max = settings.max_bitrate + AUDIO_BITRATE;
+    const guint max = settings.max_bitrate + SendInput::kAudioBitrate;
     config.congestion = BandwidthEstimator::Config{
         settings.min_bitrate, max,
-        CLAMP (settings.video_bitrate + AUDIO_BITRATE, settings.min_bitrate,
-               max)};
+        CLAMP (settings.video_bitrate + SendInput::kAudioBitrate,
+               settings.min_bitrate, max)};
   }
   auto session = PeerSession::create (GST_BIN (self), this, config);
   sessions[id] = session;
@@ -1024,7 +1022,7 @@ BinState::update_encoders ()
   for (SendInput *input : send_inputs ())
     audio |= input->kind () == "audio";
   const guint bitrate = shared_video_bitrate (
-      estimates, audio ? AUDIO_BITRATE : 0, settings.min_bitrate,
+      estimates, audio ? SendInput::kAudioBitrate : 0, settings.min_bitrate,
       settings.max_bitrate, settings.video_bitrate);
   /* Opus protects against the worst call's loss. */
   double worst = 0;

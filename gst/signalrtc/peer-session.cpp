@@ -181,9 +181,6 @@ struct PeerSession::Branch
   std::vector<GstElement *> elements;
 };
 
-/* What a call's audio takes of its estimate (Opus as encoded here). */
-constexpr std::uint32_t kAudioBps = 64'000;
-
 /* How long stop () waits for the EOS of a call's tracks to go downstream. */
 constexpr int kEosWaitSeconds = 10;
 
@@ -593,7 +590,7 @@ PeerSession::link_input (SendInput *input, guint pt, bool retransmit,
     for (SendInput *i : delegate_->send_inputs ())
       audio |= i->kind () == "audio";
     auto gate = RenditionGate::create (input, congestion_,
-                                       audio ? kAudioBps : 0,
+                                       audio ? SendInput::kAudioBitrate : 0,
                                        config_.connection_id);
     gst_bin_add (bin_, funnel);
     branch->elements.push_back (funnel);

@@ -42,6 +42,10 @@ namespace signalrtc {
 class SendInput
 {
  public:
+  /* What the audio encoder (opusenc's default) takes of a call's
+   * estimate, bit/s. */
+  static constexpr guint kAudioBitrate = 64000;
+
   /* @kind: "video" or "audio"; @encoding: the RTP encoding name peers get
    * (VP8, VP9, H264, OPUS); @bitrate in bit/s (0: encoder default). */
   SendInput (GstBin *bin, const std::string &pad_name, const std::string &kind,

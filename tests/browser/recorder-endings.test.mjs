@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
-import { decodeFrames, discover, startRecorder } from './lib/recording.js';
+import { assertDuration, decodeFrames, discover, startRecorder } from './lib/recording.js';
 import { webRoot } from './lib/scenario.js';
 
 let browser;
@@ -33,8 +33,7 @@ async function setUp (recArgs = []) {
 async function assertPlays (file, minS, maxS) {
   const info = await discover(file);
   assert.ok(info.video && info.audio, `video and audio in ${file}:\n${info.text}`);
-  assert.ok(info.durationS >= minS && info.durationS <= maxS,
-    `${file}: ${info.durationS} s, expected ${minS}..${maxS}`);
+  await assertDuration(file, info, minS, maxS);
   const frames = await decodeFrames(file);
   assert.ok(frames >= minS * 20, `${frames} frames decode`);
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
-import { decodeFrames, discover, firstVideoBuffers, startRecorder } from './lib/recording.js';
+import { assertDuration, decodeFrames, discover, firstVideoBuffers, startRecorder } from './lib/recording.js';
 import { webRoot } from './lib/scenario.js';
 
 // Chromium's fake camera gives 20 frames/s here (tests/bench/run-network-bench
@@ -72,8 +72,7 @@ test('a 5 s call gives one WebM file with video and audio that plays', async () 
   assert.match(info.container ?? '', /WebM/);
   assert.match(info.video ?? '', /VP8/);
   assert.match(info.audio ?? '', /Opus/);
-  assert.ok(Math.abs(info.durationS - callS) <= 1,
-    `file ${info.durationS} s, call ${callS} s`);
+  await assertDuration(file, info, callS - 1, callS + 1, `a ${callS} s call: `);
   const frames = await decodeFrames(file);
   assert.ok(frames >= minFrames(callS), `${frames} frames decode from a ${callS} s call`);
   await assertStartsWithKeyFrame(file);
@@ -92,8 +91,7 @@ test('the MP4 variant: H.264 and AAC', async () => {
   const info = await discover(file);
   assert.match(info.video ?? '', /H\.264/);
   assert.match(info.audio ?? '', /AAC/);
-  assert.ok(Math.abs(info.durationS - callS) <= 1,
-    `file ${info.durationS} s, call ${callS} s`);
+  await assertDuration(file, info, callS - 1, callS + 1, `a ${callS} s call: `);
   const frames = await decodeFrames(file);
   assert.ok(frames >= minFrames(callS), `${frames} frames decode from a ${callS} s call`);
   await assertStartsWithKeyFrame(file);
@@ -123,7 +121,7 @@ test('two callers at once give two files; chat lands in the .jsonl', async () =>
     assert.ok(file, `a file for ${who}: ${files}`);
     const info = await discover(file);
     assert.ok(info.video && info.audio, `${who}: ${info.text}`);
-    assert.ok(info.durationS >= 3 && info.durationS <= 7, `${who}: ${info.durationS} s`);
+    await assertDuration(file, info, 3, 7, `${who}: `);
   }
   const chat = (who) => readFileSync(files.find((f) => f.includes(`${who}-`))
     .replace(/\.webm$/, '.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

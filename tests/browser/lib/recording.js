@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import assert from 'node:assert/strict';
 import { startProcess } from './bot.js';
 
 const run = promisify(execFile);
@@ -83,4 +84,46 @@ export async function firstVideoBuffers (file, count = 3) {
     });
   }
   return out;
+}
+
+// Each track of `file` as stored (demuxed, not decoded): {video, audio},
+// each {buffers, firstS, endS, maxGapS} (endS: the last buffer's pts plus
+// its duration; maxGapS: the longest step between two pts), or null when
+// the file has no such track. What a failed duration check prints, so that
+// a file longer or shorter than its call says which track made it so.
+export async function trackTimeline (file) {
+  const demux = file.endsWith('.mp4') ? 'qtdemux' : 'matroskademux';
+  const args = ['-v', 'filesrc', `location=${file}`, '!', demux, 'name=d'];
+  for (const kind of ['video', 'audio']) {
+    args.push(`d.${kind}_0`, '!', 'queue', '!', 'fakesink', `name=${kind}`, 'silent=false', 'sync=false');
+  }
+  // A file without one of the kinds leaves that link out: gst-launch still
+  // plays the other, and the missing one reports nothing.
+  const { stdout } = await run('gst-launch-1.0', args,
+    { timeout: 30000, maxBuffer: 64 * 1024 * 1024 }).catch((err) => err);
+  const seconds = (m) => m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : null;
+  const out = { video: null, audio: null };
+  for (const line of (stdout ?? '').split('\n')) {
+    const kind = /(video|audio): last-message = chain/.exec(line)?.[1];
+    if (!kind) continue;
+    const pts = seconds(/pts: (\d+):(\d+):(\d+\.\d+)/.exec(line));
+    if (pts === null) continue;
+    const duration = seconds(/duration: (\d+):(\d+):(\d+\.\d+)/.exec(line)) ?? 0;
+    const t = out[kind] ??= { buffers: 0, firstS: pts, endS: pts, maxGapS: 0, lastPts: pts };
+    t.buffers++;
+    t.maxGapS = Math.max(t.maxGapS, pts - t.lastPts);
+    t.lastPts = pts;
+    t.endS = Math.max(t.endS, pts + duration);
+  }
+  for (const t of Object.values(out)) if (t) delete t.lastPts;
+  return out;
+}
+
+// Asserts that `info` (discover's) gives `file` a duration from minS to
+// maxS; when it does not, the message has each track's timeline.
+export async function assertDuration (file, info, minS, maxS, what = '') {
+  if (info.durationS !== null && info.durationS >= minS && info.durationS <= maxS) return;
+  const tracks = await trackTimeline(file);
+  assert.fail(`${what}${file}: ${info.durationS} s, expected ${minS.toFixed(3)}..${maxS.toFixed(3)}; ` +
+    `tracks as stored: ${JSON.stringify(tracks)}`);
 }

@@ -97,8 +97,10 @@ CongestionControl::admit (GstPad *sink, GstBuffer *buffer)
     return true;
   std::lock_guard<std::mutex> lock (lock_);
   if (rtx_budget_.allow (g_get_monotonic_time (), target_.load (),
-                         (std::uint32_t)gst_buffer_get_size (buffer)))
+                         (std::uint32_t)gst_buffer_get_size (buffer))) {
+    rtx_sent_++;
     return true;
+  }
   if (rtx_dropped_++ % 100 == 0)
     GST_DEBUG ("retransmissions over budget: %" G_GUINT64_FORMAT
                " dropped so far",
@@ -247,6 +249,7 @@ CongestionControl::add_stats (GstStructure *stats) const
       (guint64)estimator_.loss_based_bps (), "bandwidth-usage", G_TYPE_STRING,
       usage, "bandwidth-feedback", G_TYPE_STRING,
       estimator_.has_twcc () ? "twcc" : "receiver-reports",
+      "retransmissions-sent", G_TYPE_UINT64, (guint64)rtx_sent_,
       "retransmissions-dropped", G_TYPE_UINT64, (guint64)rtx_dropped_,
       nullptr);
 }

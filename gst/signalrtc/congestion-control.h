@@ -81,6 +81,7 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   std::array<std::atomic<guint8>, 128> pt_kind_{};
   /* lock_ */
   RetransmissionBudget rtx_budget_;
+  guint64 rtx_sent_ = 0; /* let through to the peer */
   guint64 rtx_dropped_ = 0;
 };
 

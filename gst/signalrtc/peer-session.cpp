@@ -532,7 +532,14 @@ PeerSession::link_input (SendInput *input, guint pt, bool retransmit,
   gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
   g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
                 "max-size-time", (guint64)500 * GST_MSECOND, nullptr);
-  g_object_set (pay, "pt", pt, nullptr);
+  /* Our SSRC, chosen now and in the caps webrtcbin builds its SDP from:
+   * it names the stream (a=ssrc) and, with retransmission, pairs it with
+   * its rtx stream (a=ssrc-group:FID) before any media has flowed.
+   * Firefox drops rtx packets of a stream the SDP did not name, so a lost
+   * packet stayed lost until the next key frame; Chromium maps rtx by
+   * payload type alone. */
+  const guint ssrc = g_random_int ();
+  g_object_set (pay, "pt", pt, "ssrc", ssrc, nullptr);
   if (g_str_equal (codec->encoding, "H264")) {
     g_object_set (pay, "config-interval", -1, nullptr);
     gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode", "zero-latency");
@@ -553,6 +560,7 @@ PeerSession::link_input (SendInput *input, guint pt, bool retransmit,
     }
   }
   g_autoptr (GstCaps) caps = rtp_caps (*codec, pt, twcc_id);
+  gst_caps_set_simple (caps, "ssrc", G_TYPE_UINT, ssrc, nullptr);
   g_object_set (filter, "caps", caps, nullptr);
 
   int unknown = 0;

@@ -53,8 +53,10 @@ export function forEachLine (stream, onLine) {
 }
 
 // Runs `program args` as a bot; `name` labels its output in failures.
-export function startProcess (name, program, args, { env = {} } = {}) {
+// `host`: a test host of tests/lib/netsim.js to run it on.
+export function startProcess (name, program, args, { env = {}, host = null } = {}) {
   const { registryDir, env: baseEnv } = pluginEnv();
+  if (host) [program, args] = host.command(program, args);
   const proc = spawn(program, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...baseEnv, ...env },
@@ -133,11 +135,11 @@ export function startProcess (name, program, args, { env = {} } = {}) {
 // printed as "Got message #N from element "NAME" (element): STRUCTURE".
 // With verbose, property notifications (fakesink's last-message per buffer)
 // are printed too.
-export function startGstLaunch (name, pipeline, { verbose = false } = {}) {
+export function startGstLaunch (name, pipeline, { verbose = false, host = null } = {}) {
   const args = ['-e', '-m'];
   if (verbose) args.push('-v');
   args.push(...pipeline.split(/\s+/).filter(Boolean));
-  return startProcess(name, 'gst-launch-1.0', args);
+  return startProcess(name, 'gst-launch-1.0', args, { host });
 }
 
 // A line of `gst-launch -m` for element message `type` from element `element`.

@@ -9,17 +9,20 @@ import { startGstLaunch } from './bot.js';
 
 // The sender of the network tests and benchmarks: gst-launch with a
 // 1280x720 30 fps test pattern and a tone into `signalrtcsink`; `extra`
-// adds properties (call=..., video-bitrate=...). The pattern is a moving
+// adds properties (call=..., video-bitrate=...); `host`, a test host of
+// tests/lib/netsim.js to run it on (it reaches the hub, which listens on
+// every address, over its link). The pattern is a moving
 // zone plate, whose VP8 bitrate follows the encoder's target (2.3 Mbit/s
 // at 2.5, 0.7 at 0.8, 0.5 at 0.25): videotestsrc's default SMPTE bars
 // carry a block of random noise that VP8 cannot code under 1.65 Mbit/s at
 // 720p whatever its target, as no camera would.
 export const BOT_PATTERN = 'pattern=zone-plate kx2=8 ky2=8 kt=1';
-export function start720pBot (hub, name, extra = '') {
+export function start720pBot (hub, name, extra = '', { host = null } = {}) {
+  const hubUrl = host ? `http://${host.gateway}:${hub.port}${new URL(hub.url).pathname}` : hub.url;
   return startGstLaunch(name,
     `videotestsrc is-live=true ${BOT_PATTERN} ! video/x-raw,width=1280,height=720,framerate=30/1 ` +
-    `! signalrtcsink name=${name} hub-url=${hub.url} username=${name} ${extra} ` +
-    `audiotestsrc is-live=true wave=sine freq=440 ! ${name}.`);
+    `! signalrtcsink name=${name} hub-url=${hubUrl} username=${name} ${extra} ` +
+    `audiotestsrc is-live=true wave=sine freq=440 ! ${name}.`, { host });
 }
 
 // The viewer's inbound video and audio entries, raw, for one call.
@@ -116,4 +119,18 @@ export function videoTwcc (sdp) {
   const video = sdp.split(/\r?\nm=/).find((m) => m.startsWith('video'));
   return Boolean(video && /a=extmap:\d+ http:\/\/www\.ietf\.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01/.test(video) &&
     /a=rtcp-fb:\d+ transport-cc/.test(video));
+}
+
+// The last value of one numeric field of the signalrtc-peer-stats a bot
+// (gst-launch -m, stats-interval set) has posted for its call with
+// `username` (retransmissions-sent, packets-sent, ...), or null.
+export function botStat (bot, username, field) {
+  const re = new RegExp(`${field}=\\(g?u?int(?:64)?\\)(\\d+)`);
+  for (let i = bot.lines.length - 1; i >= 0; i--) {
+    const line = bot.lines[i];
+    if (!line.includes('signalrtc-peer-stats') || !line.includes(`username=(string)${username},`)) continue;
+    const m = re.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return null;
 }

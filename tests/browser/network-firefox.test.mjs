@@ -1,0 +1,116 @@
+// Sending over a real link to Firefox: a Firefox ESR viewer (Debian's,
+// over WebDriver BiDi) behind a shaped link, called by a signalrtcsink and,
+// in the same test, by a Chromium sender over the same link. As with the
+// Chromium viewer (network-send.test.mjs): over 3 % loss Firefox asks for
+// what it lost (its nackCount) and the bot sends it again (its
+// retransmissions-sent); over 1 Mbit/s the bot's estimate comes from
+// Firefox's TWCC feedback and follows the link; either way the bot reaches
+// at least 0.8 of the Chromium sender's decoded frame rate.
+//
+// The senders run on a test host (tests/lib/netsim.js) and Firefox in the
+// test's own namespace, where puppeteer reaches it: the shaped direction is
+// the senders' host's 'up'.
+
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { test } from '../lib/node-test.js';
+import { startHub } from '../interop/lib/hub.js';
+import { launchChromium, openApp } from './lib/browser.js';
+import { launchFirefox } from './lib/firefox.js';
+import { webRoot } from './lib/scenario.js';
+import { botEstimates, botStat, descriptions, measureCall, start720pBot, videoRtx, videoTwcc } from './lib/network.js';
+import { createNetwork, linkCounters, unavailable } from '../lib/netsim.js';
+
+const SECONDS = 8;
+let why = null;
+let net;
+let hub;
+let senderOrigin;
+let firefox;
+let senderBrowser;
+
+before(async () => {
+  why = await unavailable();
+  if (why) return;
+  net = await createNetwork(['senders']);
+  hub = await startHub(['--address', '0.0.0.0', '--web-root', webRoot()]);
+  senderOrigin = `http://${net.host('senders').gateway}:${hub.port}`;
+  firefox = await launchFirefox();
+  senderBrowser = await launchChromium({ host: net.host('senders'), origin: senderOrigin });
+});
+
+after(async () => {
+  await firefox?.close();
+  await senderBrowser?.close();
+  await hub?.stop();
+  await net?.close();
+});
+
+const viewerPage = () => openApp(firefox, hub, 'viewer', { autoaccept: 1 }, { media: false });
+
+// The Chromium sender over the link as it is now: the figure to reach.
+async function chromiumOverTheLink () {
+  const viewer = await viewerPage();
+  const page = await openApp(senderBrowser, hub, 'chromium', {}, { origin: senderOrigin });
+  try {
+    await page.call('viewer');
+    return await measureCall(viewer, 'chromium', { seconds: SECONDS });
+  } finally {
+    await page.page.context().close();
+    await viewer.page.context().close();
+  }
+}
+
+test('3 % loss toward a Firefox viewer: it asks, the bot retransmits and keeps up with a Chromium sender', { part: 'netsim' }, async (t) => {
+  if (why) return t.skip(`no test network here: ${why}`);
+  await net.shape('senders', 'up', { loss: 0.03 });
+  const browserSent = await chromiumOverTheLink();
+  const viewer = await viewerPage();
+  const dropsBefore = await linkCounters(net, 'senders', 'up');
+  const bot = start720pBot(hub, 'bot', 'call=viewer stats-interval=1000', { host: net.host('senders') });
+  try {
+    const botSent = await measureCall(viewer, 'bot', { seconds: SECONDS });
+    const drops = (await linkCounters(net, 'senders', 'up')).lossDropped - dropsBefore.lossDropped;
+    const sdp = await descriptions(viewer, await viewer.connectionIdOf('bot'));
+    const resent = botStat(bot, 'viewer', 'retransmissions-sent');
+    t.diagnostic(`chromium: ${JSON.stringify(browserSent)}`);
+    t.diagnostic(`bot: ${JSON.stringify(botSent)}; it sent ${resent} packets again; the link dropped ${drops}`);
+    assert.ok(drops > 0, 'the link dropped nothing: the loss rule is not working');
+    assert.ok(videoRtx(sdp.remote), `the bot's offer has no rtx:\n${sdp.remote}`);
+    assert.ok(videoRtx(sdp.local), `Firefox's answer has no rtx:\n${sdp.local}`);
+    assert.ok(botSent.nacks > 0, 'Firefox sent no NACK');
+    assert.ok(resent > 0, `the bot sent nothing again (${botSent.nacks} NACKs)`);
+    assert.ok(botSent.fps >= 0.8 * browserSent.fps,
+      `the bot's ${botSent.fps.toFixed(1)} frames/s is below 0.8 of the Chromium sender's ${browserSent.fps.toFixed(1)}`);
+  } finally {
+    await bot.stop();
+    await viewer.page.context().close();
+  }
+});
+
+test('1 Mbit/s toward a Firefox viewer: the estimate comes from its TWCC feedback, follows the link, and the bot keeps up with a Chromium sender', { part: 'netsim' }, async (t) => {
+  if (why) return t.skip(`no test network here: ${why}`);
+  await net.shape('senders', 'up', { rate: '1mbit' });
+  const browserSent = await chromiumOverTheLink();
+  const viewer = await viewerPage();
+  const bot = start720pBot(hub, 'bot', 'call=viewer stats-interval=1000', { host: net.host('senders') });
+  try {
+    const botSent = await measureCall(viewer, 'bot', { seconds: SECONDS });
+    const sdp = await descriptions(viewer, await viewer.connectionIdOf('bot'));
+    const estimates = botEstimates(bot, 'viewer');
+    t.diagnostic(`chromium: ${JSON.stringify(browserSent)}`);
+    t.diagnostic(`bot: ${JSON.stringify(botSent)}`);
+    t.diagnostic(`bot estimates: ${estimates.map((e) => `${e.estimate} (${e.feedback})`).join(' ')}`);
+    assert.ok(videoTwcc(sdp.local), `Firefox's answer has no TWCC:\n${sdp.local}`);
+    const fromTwcc = estimates.slice(Math.max(0, estimates.findIndex((e) => e.feedback === 'twcc')));
+    assert.ok(fromTwcc.length >= 3 && fromTwcc.every((e) => e.feedback === 'twcc'),
+      `the estimates are not from TWCC feedback: ${JSON.stringify(estimates)}`);
+    const last = estimates.at(-1).estimate;
+    assert.ok(last <= 1.2e6 && last >= 0.4e6, `the last estimate ${last} bit/s is not near the 1 Mbit/s link`);
+    assert.ok(botSent.fps >= 0.8 * browserSent.fps,
+      `the bot's ${botSent.fps.toFixed(1)} frames/s is below 0.8 of the Chromium sender's ${browserSent.fps.toFixed(1)}`);
+  } finally {
+    await bot.stop();
+    await viewer.page.context().close();
+  }
+});

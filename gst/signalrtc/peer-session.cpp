@@ -404,8 +404,7 @@ PeerSession::start (GError **error)
     for (SendInput *input : delegate_->send_inputs ()) {
       const RtpCodec *codec = find_codec (input->encoding ().c_str ());
       if (codec)
-        link_input (input, codec->default_pt, true,
-                    congestion_ ? kTwccOfferId : 0);
+        link_input (input, codec->default_pt, congestion_ ? kTwccOfferId : 0);
     }
     if (config_.receive)
       add_receive_transceivers ();
@@ -470,28 +469,6 @@ PeerSession::on_element_added (GstBin *webrtc, GstElement *element,
   }
 }
 
-/* Whether every video m-line of a remote offer only receives: a viewer.
- * Our answers carry rtx only then: answering a Chromium offer that also
- * sends video (a two-way call) with rtx made Chromium drop the call within
- * two seconds in the browser suite (page-bot, chat-echo), which an answer
- * to a receive-only offer, and our own offers either way, do not. Not
- * understood yet; until it is, two-way calls that Chromium starts have no
- * retransmission. */
-static bool
-offers_only_to_receive_video (const GstSDPMessage *sdp)
-{
-  bool any = false;
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
-    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") != 0)
-      continue;
-    if (!gst_sdp_media_get_attribute_val (media, "recvonly"))
-      return false;
-    any = true;
-  }
-  return any;
-}
-
 /* Video we send is retransmitted when the viewer asks (RFC 4588): with
  * do-nack on its transceiver, webrtcbin offers (or accepts) an rtx payload
  * type with apt= and an FID ssrc group, and rtpbin keeps what it sent in an
@@ -512,8 +489,7 @@ enable_retransmission (GstPad *webrtc_sink, const RtpCodec &codec)
 }
 
 bool
-PeerSession::link_input (SendInput *input, guint pt, bool retransmit,
-                         guint twcc_id)
+PeerSession::link_input (SendInput *input, guint pt, guint twcc_id)
 {
   const RtpCodec *codec = find_codec (input->encoding ().c_str ());
   GstElement *queue = gst_element_factory_make ("queue", nullptr);
@@ -584,8 +560,7 @@ PeerSession::link_input (SendInput *input, guint pt, bool retransmit,
   }
   for (GstElement *e : {queue, pay, filter})
     gst_element_sync_state_with_parent (e);
-  if (retransmit)
-    enable_retransmission (sink, *codec);
+  enable_retransmission (sink, *codec);
 
   /* Last, so that data only flows into a ready branch. */
   auto branch
@@ -900,7 +875,6 @@ PeerSession::handle_description (const PeerSignal &signal)
    * gives, so that the offered m-lines find them (a mismatch would make
    * webrtcbin answer recvonly). */
   if (offer && branches_.empty ()) {
-    const bool retransmit = offers_only_to_receive_video (sdp);
     for (SendInput *input : delegate_->send_inputs ()) {
       const RtpCodec *codec = find_codec (input->encoding ().c_str ());
       auto pt = codec ? offered_pt (sdp, codec->media, codec->encoding)
@@ -911,7 +885,7 @@ PeerSession::handle_description (const PeerSignal &signal)
                 ? offered_twcc_id (sdp, codec->media).value_or (0)
                 : 0;
       if (pt)
-        link_input (input, *pt, retransmit, twcc);
+        link_input (input, *pt, twcc);
       else
         GST_INFO ("peer %s does not take %s: not sending that input",
                   config_.connection_id.c_str (), input->encoding ().c_str ());

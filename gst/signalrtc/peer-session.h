@@ -150,8 +150,7 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   void configure_ice ();
   static void on_element_added (GstBin *webrtc, GstElement *element,
                                 gpointer user_data);
-  bool link_input (SendInput *input, guint pt, bool retransmit,
-                   guint twcc_id);
+  bool link_input (SendInput *input, guint pt, guint twcc_id);
   void add_receive_transceivers ();
   void add_receive_transceiver (const char *media);
   void create_data_channel ();

@@ -114,6 +114,30 @@ test('the viewer calls the bot: the answer carries rtx and TWCC, lost packets co
   }
 });
 
+test('a viewer with a camera calls the bot (a two-way offer): the answer carries rtx for the stream it names, lost packets come again', { part: 'netsim' }, async (t) => {
+  if (why) return t.skip(`no test network here: ${why}`);
+  await net.shape('viewer', 'down', { loss: 0.03 });
+  const bot = start720pBot(hub, 'cam', 'stats-interval=1000');
+  let viewer = null;
+  try {
+    await bot.waitForLine(/signalrtc-hub-connected/);
+    viewer = await openApp(viewerBrowser, hub, 'viewer', {}, { origin });
+    await viewer.call('cam');
+    const got = await measureCall(viewer, 'cam', { seconds: SECONDS });
+    const sdp = await descriptions(viewer, await viewer.connectionIdOf('cam'));
+    const offered = sdp.local.split(/\r?\nm=/).find((m) => m.startsWith('video'));
+    t.diagnostic(`bot answering a two-way offer: ${JSON.stringify(got)}`);
+    assert.match(offered, /a=sendrecv/, 'the viewer offers to send video too');
+    assert.ok(videoRtx(sdp.remote), `the bot's answer has no rtx:\n${sdp.remote}`);
+    assert.match(sdp.remote, /a=ssrc-group:FID \d+ \d+/, `the bot's answer names no rtx stream:\n${sdp.remote}`);
+    assert.ok(got.rtx > 0, `no retransmitted packet reached the viewer (${got.nacks} NACKs)`);
+    assert.ok(got.fps > 15, `only ${got.fps.toFixed(1)} frames/s`);
+  } finally {
+    await bot.stop();
+    await viewer?.page.context().close();
+  }
+});
+
 test('1 Mbit/s toward a Chromium viewer: the estimate follows the link and the bot keeps up with a Chromium sender', { part: 'netsim' }, async (t) => {
   if (why) return t.skip(`no test network here: ${why}`);
   await net.shape('viewer', 'down', { rate: '1mbit' });

@@ -18,7 +18,7 @@ import { startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { launchFirefox } from './lib/firefox.js';
 import { webRoot } from './lib/scenario.js';
-import { botEstimates, botStat, descriptions, measureCall, start720pBot, videoRtx, videoTwcc } from './lib/network.js';
+import { botEstimates, botStat, chromiumOverTheLink, descriptions, measureCall, start720pBot, videoRtx, videoTwcc } from './lib/network.js';
 import { createNetwork, linkCounters, unavailable } from '../lib/netsim.js';
 
 const SECONDS = 8;
@@ -48,23 +48,12 @@ after(async () => {
 
 const viewerPage = () => openApp(firefox, hub, 'viewer', { autoaccept: 1 }, { media: false });
 
-// The Chromium sender over the link as it is now: the figure to reach.
-async function chromiumOverTheLink () {
-  const viewer = await viewerPage();
-  const page = await openApp(senderBrowser, hub, 'chromium', {}, { origin: senderOrigin });
-  try {
-    await page.call('viewer');
-    return await measureCall(viewer, 'chromium', { seconds: SECONDS });
-  } finally {
-    await page.page.context().close();
-    await viewer.page.context().close();
-  }
-}
+const chromiumSender = () => openApp(senderBrowser, hub, 'chromium', {}, { origin: senderOrigin });
 
 test('3 % loss toward a Firefox viewer: it asks, the bot retransmits and keeps up with a Chromium sender', { part: 'netsim' }, async (t) => {
   if (why) return t.skip(`no test network here: ${why}`);
   await net.shape('senders', 'up', { loss: 0.03 });
-  const browserSent = await chromiumOverTheLink();
+  const browserSent = await chromiumOverTheLink(viewerPage, chromiumSender, SECONDS);
   const viewer = await viewerPage();
   const dropsBefore = await linkCounters(net, 'senders', 'up');
   const bot = start720pBot(hub, 'bot', 'call=viewer stats-interval=1000', { host: net.host('senders') });
@@ -91,7 +80,7 @@ test('3 % loss toward a Firefox viewer: it asks, the bot retransmits and keeps u
 test('1 Mbit/s toward a Firefox viewer: the estimate comes from its TWCC feedback, follows the link, and the bot keeps up with a Chromium sender', { part: 'netsim' }, async (t) => {
   if (why) return t.skip(`no test network here: ${why}`);
   await net.shape('senders', 'up', { rate: '1mbit' });
-  const browserSent = await chromiumOverTheLink();
+  const browserSent = await chromiumOverTheLink(viewerPage, chromiumSender, SECONDS);
   const viewer = await viewerPage();
   const bot = start720pBot(hub, 'bot', 'call=viewer stats-interval=1000', { host: net.host('senders') });
   try {

@@ -14,7 +14,7 @@ import { test } from '../lib/node-test.js';
 import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { webRoot } from './lib/scenario.js';
-import { botEstimates, descriptions, measureCall, start720pBot, videoRtx, videoTwcc } from './lib/network.js';
+import { botEstimates, chromiumOverTheLink, descriptions, measureCall, start720pBot, videoRtx, videoTwcc } from './lib/network.js';
 import { createNetwork, linkCounters, unavailable } from '../lib/netsim.js';
 
 const SECONDS = 8;
@@ -44,16 +44,26 @@ after(async () => {
 
 const viewerPage = () => openApp(viewerBrowser, hub, 'viewer', { autoaccept: 1 }, { media: false, origin });
 
-// The Chromium sender over the link as it is now: the figure to reach.
-async function chromiumOverTheLink () {
-  const viewer = await viewerPage();
-  const page = await openApp(senderBrowser, hub, 'chromium');
+const chromiumSender = () => openApp(senderBrowser, hub, 'chromium');
+
+// A viewer opened by `open ()` calls a 720p bot over 3 % loss toward it;
+// `check (got, sdp, bot)` asserts on what it got (measureCall), the
+// viewer's descriptions and the bot.
+async function viewerCallsBot (t, open, label, check) {
+  await net.shape('viewer', 'down', { loss: 0.03 });
+  const bot = start720pBot(hub, 'cam', 'stats-interval=1000');
+  let viewer = null;
   try {
-    await page.call('viewer');
-    return await measureCall(viewer, 'chromium', { seconds: SECONDS });
+    await bot.waitForLine(/signalrtc-hub-connected/);
+    viewer = await open();
+    await viewer.call('cam');
+    const got = await measureCall(viewer, 'cam', { seconds: SECONDS });
+    const sdp = await descriptions(viewer, await viewer.connectionIdOf('cam'));
+    t.diagnostic(`${label}: ${JSON.stringify(got)}`);
+    check(got, sdp, bot);
   } finally {
-    await page.page.context().close();
-    await viewer.page.context().close();
+    await bot.stop();
+    await viewer?.page.context().close();
   }
 }
 
@@ -62,14 +72,8 @@ test('3 % loss toward a Chromium viewer: the bot retransmits and keeps up with a
   await net.shape('viewer', 'down', { loss: 0.03 });
 
   // The Chromium sender over the same link, for the figure to reach.
-  let viewer = await viewerPage();
-  const page = await openApp(senderBrowser, hub, 'chromium');
-  await page.call('viewer');
-  const browserSent = await measureCall(viewer, 'chromium', { seconds: SECONDS });
-  await page.page.context().close();
-  await viewer.page.context().close();
-
-  viewer = await viewerPage();
+  const browserSent = await chromiumOverTheLink(viewerPage, chromiumSender, SECONDS);
+  const viewer = await viewerPage();
   const dropsBefore = await linkCounters(net, 'viewer', 'down');
   const bot = start720pBot(hub, 'bot', 'call=viewer');
   try {
@@ -92,56 +96,33 @@ test('3 % loss toward a Chromium viewer: the bot retransmits and keeps up with a
 
 test('the viewer calls the bot: the answer carries rtx and TWCC, lost packets come again', { part: 'netsim' }, async (t) => {
   if (why) return t.skip(`no test network here: ${why}`);
-  await net.shape('viewer', 'down', { loss: 0.03 });
-  const bot = start720pBot(hub, 'cam', 'stats-interval=1000');
-  let viewer = null;
-  try {
-    await bot.waitForLine(/signalrtc-hub-connected/);
-    viewer = await viewerPage();
-    await viewer.call('cam');
-    const got = await measureCall(viewer, 'cam', { seconds: SECONDS });
-    const sdp = await descriptions(viewer, await viewer.connectionIdOf('cam'));
-    t.diagnostic(`bot answering: ${JSON.stringify(got)}`);
+  await viewerCallsBot(t, viewerPage, 'bot answering', (got, sdp, bot) => {
     assert.ok(videoRtx(sdp.remote), `the bot's answer has no rtx:\n${sdp.remote}`);
     assert.ok(videoTwcc(sdp.remote), `the bot's answer has no TWCC:\n${sdp.remote}`);
     assert.ok(got.rtx > 0, `no retransmitted packet reached the viewer (${got.nacks} NACKs)`);
     assert.ok(got.fps > 15, `only ${got.fps.toFixed(1)} frames/s`);
     const estimates = botEstimates(bot, 'viewer');
     assert.ok(estimates.some((e) => e.feedback === 'twcc'), `no estimate from TWCC feedback: ${JSON.stringify(estimates)}`);
-  } finally {
-    await bot.stop();
-    await viewer?.page.context().close();
-  }
+  });
 });
 
 test('a viewer with a camera calls the bot (a two-way offer): the answer carries rtx for the stream it names, lost packets come again', { part: 'netsim' }, async (t) => {
   if (why) return t.skip(`no test network here: ${why}`);
-  await net.shape('viewer', 'down', { loss: 0.03 });
-  const bot = start720pBot(hub, 'cam', 'stats-interval=1000');
-  let viewer = null;
-  try {
-    await bot.waitForLine(/signalrtc-hub-connected/);
-    viewer = await openApp(viewerBrowser, hub, 'viewer', {}, { origin });
-    await viewer.call('cam');
-    const got = await measureCall(viewer, 'cam', { seconds: SECONDS });
-    const sdp = await descriptions(viewer, await viewer.connectionIdOf('cam'));
+  const withCamera = () => openApp(viewerBrowser, hub, 'viewer', {}, { origin });
+  await viewerCallsBot(t, withCamera, 'bot answering a two-way offer', (got, sdp) => {
     const offered = sdp.local.split(/\r?\nm=/).find((m) => m.startsWith('video'));
-    t.diagnostic(`bot answering a two-way offer: ${JSON.stringify(got)}`);
     assert.match(offered, /a=sendrecv/, 'the viewer offers to send video too');
     assert.ok(videoRtx(sdp.remote), `the bot's answer has no rtx:\n${sdp.remote}`);
     assert.match(sdp.remote, /a=ssrc-group:FID \d+ \d+/, `the bot's answer names no rtx stream:\n${sdp.remote}`);
     assert.ok(got.rtx > 0, `no retransmitted packet reached the viewer (${got.nacks} NACKs)`);
     assert.ok(got.fps > 15, `only ${got.fps.toFixed(1)} frames/s`);
-  } finally {
-    await bot.stop();
-    await viewer?.page.context().close();
-  }
+  });
 });
 
 test('1 Mbit/s toward a Chromium viewer: the estimate follows the link and the bot keeps up with a Chromium sender', { part: 'netsim' }, async (t) => {
   if (why) return t.skip(`no test network here: ${why}`);
   await net.shape('viewer', 'down', { rate: '1mbit' });
-  const browserSent = await chromiumOverTheLink();
+  const browserSent = await chromiumOverTheLink(viewerPage, chromiumSender, SECONDS);
   const viewer = await viewerPage();
   const dropsBefore = await linkCounters(net, 'viewer', 'down');
   const bot = start720pBot(hub, 'bot', 'call=viewer stats-interval=1000');

@@ -25,6 +25,23 @@ export function start720pBot (hub, name, extra = '', { host = null } = {}) {
     `audiotestsrc is-live=true wave=sine freq=440 ! ${name}.`, { host });
 }
 
+// What a Chromium sender gets through to a viewer over the link as it is
+// now, the figure a bot must reach: `openViewer ()` and `openSender ()`
+// open the two pages (AppPages of lib/browser.js); the sender, named
+// 'chromium', calls the viewer, named 'viewer'. Both pages are closed
+// after.
+export async function chromiumOverTheLink (openViewer, openSender, seconds) {
+  const viewer = await openViewer();
+  const page = await openSender();
+  try {
+    await page.call('viewer');
+    return await measureCall(viewer, 'chromium', { seconds });
+  } finally {
+    await page.page.context().close();
+    await viewer.page.context().close();
+  }
+}
+
 // The viewer's inbound video and audio entries, raw, for one call.
 export async function rawInbound (page, connectionId) {
   return page.page.evaluate(async (id) => {

@@ -2,6 +2,7 @@
  *
  *   tests/bench/run-fanout-bench [--viewers 1,5,25,50,100] [--seconds 10]
  *                                [--size 1280x720] [--bitrate 2000000]
+ *                                [--point-timeout S]
  *
  * For each N, in one run, side by side:
  *  - shared: one gst-launch sender process, a moving 30 fps test pattern
@@ -15,12 +16,20 @@
  * (utime + stime) over a steady window once every viewer receives; frames
  * delivered per viewer are counted over the same window.
  *
+ * Each point (a mode and an N) runs in a child process of its own, in a
+ * process group of its own with its hub and sender, and has a deadline
+ * (setup, the window and a margin, growing with N): a point that has not
+ * reported by then, as on a machine too saturated to finish setting up or
+ * tearing down a hundred calls, is killed with its group and shown as not
+ * ended; larger N of that mode are not run. The table always comes out.
+ *
  * Runs inside scripts/isolated (the wrapper sees to it): all WebRTC is on
  * loopback. No figure here is asserted anywhere; the table is the output.
  */
 #include "tests/integration/hub-process.h"
 
 #include <gst/gst.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +54,7 @@ struct Options
   int width = 1280, height = 720;
   int bitrate = 2000000;
   std::vector<std::string> modes{"shared", "per-viewer"};
+  int point_timeout = 0; /* s; 0: point_deadline_s () */
 };
 
 double
@@ -364,6 +374,121 @@ measure (const Options &o, const std::string &mode, int n)
   return row;
 }
 
+/* A point's row on one line, for the parent: the error (free text) last. */
+void
+print_row (const Row &r)
+{
+  printf ("ROW %s %d %.6f %.6f %.6f %.4f %.4f %.6f %d %s\n", r.mode.c_str (),
+          r.n, r.sender_cores, r.viewer_cores, r.idle_cores, r.min_pct,
+          r.median_pct, r.mbps, r.receiving, r.error.c_str ());
+  fflush (stdout);
+}
+
+bool
+parse_row (const std::string &line, Row *r)
+{
+  char mode[32];
+  int consumed = 0;
+  if (sscanf (line.c_str (), "ROW %31s %d %lf %lf %lf %lf %lf %lf %d %n", mode,
+              &r->n, &r->sender_cores, &r->viewer_cores, &r->idle_cores,
+              &r->min_pct, &r->median_pct, &r->mbps, &r->receiving, &consumed)
+          < 9
+      || consumed == 0)
+    return false;
+  r->mode = mode;
+  r->error = line.substr (consumed);
+  return true;
+}
+
+/* How long a point may take: joining, every viewer receiving (30 s + 0.5 s
+ * a viewer), steadying (15 s), the window, and a margin for tearing down. */
+int
+point_deadline_s (const Options &o, int n)
+{
+  if (o.point_timeout > 0)
+    return o.point_timeout;
+  return 60 + n + 15 + o.seconds + 30;
+}
+
+/* Runs one point in a child (this program with --point MODE N and the same
+ * options), in a process group of its own so that the hub and the sender
+ * it starts go with it. Its row, or one saying it did not end in time. */
+Row
+run_point (char **argv, const Options &o, const std::string &mode, int n)
+{
+  Row row{mode, n};
+  std::vector<std::string> args{"/proc/self/exe"};
+  for (char **a = argv + 1; *a; a++)
+    args.push_back (*a);
+  args.push_back ("--point");
+  args.push_back (mode + ":" + std::to_string (n));
+  std::vector<const char *> child_argv;
+  for (auto &a : args)
+    child_argv.push_back (a.c_str ());
+  child_argv.push_back (nullptr);
+
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (
+      launcher, [] (gpointer) { setpgid (0, 0); }, nullptr, nullptr);
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GSubprocess) child
+      = g_subprocess_launcher_spawnv (launcher, child_argv.data (), &error);
+  if (!child) {
+    row.error = std::string ("cannot start the point: ") + error->message;
+    return row;
+  }
+  const GPid pid = (GPid)atoi (g_subprocess_get_identifier (child));
+  GInputStream *out = g_subprocess_get_stdout_pipe (child);
+  g_autoptr (GDataInputStream) lines = g_data_input_stream_new (out);
+  const int deadline = point_deadline_s (o, n);
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  GSource *timer = g_timeout_source_new_seconds (deadline);
+  g_source_set_callback (
+      timer,
+      [] (gpointer c) -> gboolean {
+        g_cancellable_cancel (G_CANCELLABLE (c));
+        return G_SOURCE_REMOVE;
+      },
+      cancel, nullptr);
+  /* The timer needs a context that runs while the read blocks: its own
+   * thread's. */
+  GMainContext *context = g_main_context_new ();
+  g_source_attach (timer, context);
+  std::atomic<bool> reading{true};
+  std::thread clock ([&] {
+    while (reading.load ())
+      g_main_context_iteration (context, TRUE);
+  });
+  bool got = false;
+  for (;;) {
+    g_autofree char *line
+        = g_data_input_stream_read_line_utf8 (lines, nullptr, cancel, nullptr);
+    if (!line)
+      break;
+    if (parse_row (line, &row)) {
+      got = true;
+      break;
+    }
+  }
+  reading = false;
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  g_main_context_wakeup (context);
+  clock.join ();
+  g_main_context_unref (context);
+  /* Row or not, the point is over: its group goes (the child, its hub, its
+   * sender), without waiting for a hundred calls to hang up. */
+  kill (-pid, SIGKILL);
+  g_subprocess_wait (child, nullptr, nullptr);
+  if (!got) {
+    row = Row{mode, n};
+    row.error = "did not end within " + std::to_string (deadline)
+                + " s; killed with its hub and sender";
+  }
+  return row;
+}
+
 /* Sender cores per viewer from @a to @b. */
 double
 slope (const Row &a, const Row &b)
@@ -402,6 +527,7 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   Options o;
+  std::string point; /* MODE:N: run that one point, print its row */
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i], value = argv[i + 1];
     if (key == "--viewers") {
@@ -415,6 +541,10 @@ main (int argc, char **argv)
       sscanf (value.c_str (), "%dx%d", &o.width, &o.height);
     } else if (key == "--bitrate") {
       o.bitrate = std::stoi (value);
+    } else if (key == "--point-timeout") {
+      o.point_timeout = std::stoi (value);
+    } else if (key == "--point") {
+      point = value;
     } else if (key == "--modes") {
       o.modes.clear ();
       std::istringstream list (value);
@@ -423,7 +553,7 @@ main (int argc, char **argv)
     } else {
       g_printerr ("usage: bench-fanout [--viewers 1,5,25] [--seconds 10] "
                   "[--size 1280x720] [--bitrate 2000000] "
-                  "[--modes shared,per-viewer]\n");
+                  "[--modes shared,per-viewer] [--point-timeout S]\n");
       return 2;
     }
   }
@@ -432,25 +562,36 @@ main (int argc, char **argv)
     return 2;
   }
 
+  if (!point.empty ()) {
+    /* A child: the one point, its row, and out at once (the parent kills
+     * what is left: tearing down every call is not the benchmark). */
+    const auto colon = point.find (':');
+    print_row (measure (o, point.substr (0, colon),
+                        std::stoi (point.substr (colon + 1))));
+    _exit (0);
+  }
+
   std::vector<Row> rows;
   for (const auto &mode : o.modes) {
     int saturated_at = 0;
     for (int n : o.viewers) {
       Row r{mode, n};
       if (saturated_at) {
-        /* More encoders than a saturated machine ran already: nothing
-         * to learn, minutes to lose. */
+        /* More than a saturated machine ran already: nothing to learn,
+         * minutes to lose. */
         r.skipped = true;
         rows.push_back (r);
         continue;
       }
-      r = measure (o, mode, n);
+      r = run_point (argv, o, mode, n);
       g_printerr ("# %s N=%d: sender %.2f cores, viewers %.2f, idle %.2f, "
                   "frames min %.0f%% median %.0f%%, %d/%d receiving %s\n",
                   mode.c_str (), n, r.sender_cores, r.viewer_cores,
                   r.idle_cores, r.min_pct, r.median_pct, r.receiving, n,
                   r.error.c_str ());
-      if (mode == "per-viewer" && !r.served ())
+      /* Per viewer, a point not served means more encoders than the
+       * machine runs; in either mode, a point that did not end at all. */
+      if ((mode == "per-viewer" && !r.served ()) || !r.error.empty ())
         saturated_at = n;
       rows.push_back (r);
     }
@@ -471,20 +612,19 @@ main (int argc, char **argv)
       if (r.mode != mode)
         continue;
       if (r.skipped) {
-        printf ("| %d | %s | not run: the machine saturated at fewer "
-                "viewers | | | | | | |\n",
+        printf ("| %d | %s | not run: a smaller N saturated the machine or "
+                "did not end | | | | | | |\n",
                 r.n, r.mode.c_str ());
         continue;
       }
       if (!r.error.empty ()) {
-        printf ("| %d | %s | failed: %s | | | | | | |\n", r.n,
-                r.mode.c_str (), r.error.c_str ());
+        printf ("| %d | %s | failed: %s | | | | | | |\n", r.n, r.mode.c_str (),
+                r.error.c_str ());
         continue;
       }
       char marginal[32] = "";
       if (first && r.n > first->n)
-        snprintf (marginal, sizeof marginal, "%.4f%s",
-                  slope (*first, r),
+        snprintf (marginal, sizeof marginal, "%.4f%s", slope (*first, r),
                   r.served () ? "" : " (saturated)");
       printf ("| %d | %s | %.3f | %s | %.0f%% / %.0f%% | %.2f Mbit/s | %d/%d "
               "| %.3f | %.2f |\n",

@@ -106,9 +106,9 @@ export async function descriptions (page, connectionId) {
 }
 
 // Whether the video m-section of an SDP offers retransmission: an rtx
-// payload type bound to a codec of it (a=fmtp:N apt=M). (webrtcbin names
-// the ssrcs, and so the FID group, only once a stream's caps are known;
-// Chromium maps rtx by payload type without them.)
+// payload type bound to a codec of it (a=fmtp:N apt=M). Whether the rtx
+// stream is named too (a=ssrc-group:FID), which Firefox needs, is checked
+// apart where it matters.
 export function videoRtx (sdp) {
   const video = sdp.split(/\r?\nm=/).find((m) => m.startsWith('video'));
   return Boolean(video && /a=rtpmap:\d+ rtx\/90000/.test(video) && /a=fmtp:\d+ apt=\d+/.test(video));

@@ -3,6 +3,7 @@
  *   tests/bench/run-fanout-bench [--viewers 1,5,25,50,100] [--seconds 10]
  *                                [--size 1280x720] [--bitrate 2000000]
  *                                [--point-timeout S]
+ *                                [--sink-props "congestion-control=none"]
  *
  * For each N, in one run, side by side:
  *  - shared: one gst-launch sender process, a moving 30 fps test pattern
@@ -55,6 +56,8 @@ struct Options
   int bitrate = 2000000;
   std::vector<std::string> modes{"shared", "per-viewer"};
   int point_timeout = 0; /* s; 0: point_deadline_s () */
+  /* More signalrtcsink properties, e.g. "congestion-control=none". */
+  std::string sink_props;
 };
 
 double
@@ -293,7 +296,8 @@ sender_pipeline (const Options &o, const std::string &hub_url, int n,
                         + std::to_string (o.width) + ",height="
                         + std::to_string (o.height) + ",framerate=30/1 ";
   std::string sink_props = " hub-url=" + hub_url + " video-bitrate="
-                           + std::to_string (o.bitrate) + " stats-interval=0";
+                           + std::to_string (o.bitrate) + " stats-interval=0 "
+                           + o.sink_props;
   if (!per_viewer)
     return pattern + "! signalrtcsink username=cam" + sink_props;
   std::string line = pattern + "! tee name=t ";
@@ -543,6 +547,8 @@ main (int argc, char **argv)
       o.bitrate = std::stoi (value);
     } else if (key == "--point-timeout") {
       o.point_timeout = std::stoi (value);
+    } else if (key == "--sink-props") {
+      o.sink_props = value;
     } else if (key == "--point") {
       point = value;
     } else if (key == "--modes") {
@@ -553,7 +559,8 @@ main (int argc, char **argv)
     } else {
       g_printerr ("usage: bench-fanout [--viewers 1,5,25] [--seconds 10] "
                   "[--size 1280x720] [--bitrate 2000000] "
-                  "[--modes shared,per-viewer] [--point-timeout S]\n");
+                  "[--modes shared,per-viewer] [--point-timeout S] "
+                  "[--sink-props 'PROP=VALUE ...']\n");
       return 2;
     }
   }

@@ -390,6 +390,28 @@ RetransmissionBudget::allow (std::int64_t now_us, std::uint32_t estimate_bps,
   return true;
 }
 
+std::int64_t
+Pacer::hold_us (std::int64_t now_us, std::uint32_t estimate_bps,
+                std::uint32_t size_bytes, bool may_hold)
+{
+  if (estimate_bps == 0)
+    return 0;
+  const double rate = kFactor * estimate_bps; /* bit/s */
+  const auto duration = (std::int64_t)(size_bytes * 8.0 * 1e6 / rate);
+  std::int64_t depart = started_ ? std::max (free_us_, now_us - kBurstUs)
+                                 : now_us - kBurstUs;
+  started_ = true;
+  std::int64_t hold = std::max<std::int64_t> (0, depart - now_us);
+  if (!may_hold) {
+    hold = 0;
+  } else if (hold > kMaxHoldUs) {
+    hold = kMaxHoldUs;
+    depart = now_us + kMaxHoldUs;
+  }
+  free_us_ = depart + duration;
+  return hold;
+}
+
 std::uint32_t
 shared_video_bitrate (const std::vector<std::uint32_t> &estimates,
                       std::uint32_t audio_bps, std::uint32_t min_bps,

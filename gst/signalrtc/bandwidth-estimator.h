@@ -191,6 +191,36 @@ class RetransmissionBudget
   std::int64_t last_us_ = 0;
 };
 
+/* When each of a call's packets may leave: no faster than kFactor times
+ * the call's estimate, so that a burst (a key frame, above all the first
+ * of a rendition switched to) is spread over the link instead of filling
+ * its queue at once, as libwebrtc's pacer does (it paces at 2.5 times;
+ * over a 1 Mbit/s link whose queue holds 300 ms, a 100 KB key frame sent
+ * at 2.5 Mbit/s still overflows it, at 1.5 it does not). A virtual clock:
+ * each packet takes its size at the pacing rate from the time the link is
+ * free; time unused, up to kBurstUs, is credit, so a delta frame that fits
+ * goes at once. No packet is held more than kMaxHoldUs: past that the
+ * debt is forgotten (the queue in front of the call drops what it cannot
+ * hold). Pure; the caller gives the time (microseconds) and serializes
+ * the calls. */
+class Pacer
+{
+ public:
+  static constexpr double kFactor = 1.5;
+  static constexpr std::int64_t kBurstUs = 40'000;
+  static constexpr std::int64_t kMaxHoldUs = 250'000;
+
+  /* @size_bytes about to leave at @now_us, the call's estimate
+   * @estimate_bps (0: none, nothing is held): how long to hold it. With
+   * @may_hold false (audio, retransmissions) it is counted, never held. */
+  std::int64_t hold_us (std::int64_t now_us, std::uint32_t estimate_bps,
+                        std::uint32_t size_bytes, bool may_hold = true);
+
+ private:
+  bool started_ = false;
+  std::int64_t free_us_ = 0; /* when what was counted has left */
+};
+
 /* What one video encoder shared by every call makes (bit/s): the lowest
  * of the calls' @estimates (each what that call's link carries, all of it),
  * less @audio_bps, less 5 % for RTP headers and retransmissions, within

@@ -42,6 +42,14 @@ CongestionControl::aux_sender ()
       [] (gpointer data) {
         delete static_cast<std::weak_ptr<CongestionControl> *> (data);
       });
+  gst_pad_add_probe (
+      src,
+      (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
+                        | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      on_pace, new std::weak_ptr<CongestionControl> (weak_from_this ()),
+      [] (gpointer data) {
+        delete static_cast<std::weak_ptr<CongestionControl> *> (data);
+      });
   gst_object_unref (src);
   GstPad *sink = gst_element_get_static_pad (tap, "sink");
   gst_pad_add_probe (
@@ -81,6 +89,59 @@ CongestionControl::on_outgoing (GstPad *pad, GstPadProbeInfo *info,
   for (guint i = n; i > 0; i--)
     if (!keep[i - 1])
       gst_buffer_list_remove (list, i - 1, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+void
+CongestionControl::pace_payload_type (guint pt)
+{
+  if (pt < paced_.size ())
+    paced_[pt] = true;
+}
+
+/* On the aux sender's src pad, after the budget: holds a paced packet (or
+ * list) until the pacer lets it go, on the thread that pushes it (a call's
+ * own queue thread for its video), so that only this call waits. */
+GstPadProbeReturn
+CongestionControl::on_pace (GstPad *, GstPadProbeInfo *info,
+                            gpointer user_data)
+{
+  auto self = static_cast<std::weak_ptr<CongestionControl> *> (user_data)
+                  ->lock ();
+  if (!self)
+    return GST_PAD_PROBE_OK;
+  GstBuffer *first = nullptr;
+  gsize size = 0;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    first = GST_PAD_PROBE_INFO_BUFFER (info);
+    size = gst_buffer_get_size (first);
+  } else {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    first = gst_buffer_list_length (list) ? gst_buffer_list_get (list, 0)
+                                          : nullptr;
+    size = gst_buffer_list_calculate_size (list);
+  }
+  guint8 header[2];
+  if (!first || gst_buffer_extract (first, 0, header, 2) != 2)
+    return GST_PAD_PROBE_OK;
+  const bool may_hold = self->paced_[header[1] & 0x7f].load ();
+  std::int64_t hold;
+  {
+    std::lock_guard<std::mutex> lock (self->pace_lock_);
+    /* Not before the first feedback: the estimate is only where it
+     * starts, and holding the call's first key frame to it would delay
+     * its first picture for nothing the link has said. */
+    hold = self->pacer_.hold_us (
+        g_get_monotonic_time (),
+        self->measured_.load () ? self->target_.load () : 0,
+        (std::uint32_t)size, may_hold);
+    if (hold > 0) {
+      self->held_packets_++;
+      self->held_us_ += hold;
+    }
+  }
+  if (hold > 0)
+    g_usleep ((gulong)hold);
   return GST_PAD_PROBE_OK;
 }
 
@@ -193,6 +254,7 @@ CongestionControl::on_feedback (const GstStructure *s)
     estimator_.on_twcc_feedback (g_get_monotonic_time (), packets);
     target_ = estimator_.target_bps ();
   }
+  measured_ = true;
   publish ();
 }
 
@@ -207,6 +269,8 @@ CongestionControl::on_receiver_report (double fraction_lost, double rtt_s)
       estimator_.on_receiver_report (g_get_monotonic_time (), fraction_lost);
     target_ = estimator_.target_bps ();
   }
+  if (fraction_lost >= 0)
+    measured_ = true;
   publish ();
 }
 
@@ -252,6 +316,10 @@ CongestionControl::add_stats (GstStructure *stats) const
       "retransmissions-sent", G_TYPE_UINT64, (guint64)rtx_sent_,
       "retransmissions-dropped", G_TYPE_UINT64, (guint64)rtx_dropped_,
       nullptr);
+  std::lock_guard<std::mutex> pace_lock (pace_lock_);
+  gst_structure_set (stats, "paced-packets", G_TYPE_UINT64, held_packets_,
+                     "pacing-delay", G_TYPE_UINT64,
+                     (guint64)held_us_ * GST_USECOND, nullptr);
 }
 
 }  // namespace signalrtc

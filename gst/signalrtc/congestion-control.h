@@ -39,9 +39,13 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
 
   /* For webrtcbin's request-aux-sender: a new element (floating) placed
    * between rtprtxsend and the RTP session. Its src pad takes the
-   * feedback events; its sink pad drops retransmissions over the budget
-   * (on the sending streaming threads). */
+   * feedback events; its sink pad drops retransmissions over the budget;
+   * its src pad paces what goes out (the Pacer: the streaming thread of a
+   * paced payload type sleeps there, the others are only counted). */
   GstElement *aux_sender ();
+  /* Packets of payload type @pt (the call's video) may be held by the
+   * pacer. Any thread, before media flows. */
+  void pace_payload_type (guint pt);
   /* A receiver report's loss (0..1) and the round-trip time (s, <= 0
    * unknown): the fallback when the peer sends no TWCC. Hub thread. */
   void on_receiver_report (double fraction_lost, double rtt_s);
@@ -63,6 +67,8 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
                                               gpointer user_data);
   static GstPadProbeReturn on_outgoing (GstPad *pad, GstPadProbeInfo *info,
                                         gpointer user_data);
+  static GstPadProbeReturn on_pace (GstPad *pad, GstPadProbeInfo *info,
+                                    gpointer user_data);
   void on_feedback (const GstStructure *packets);
   void publish ();
   /* FALSE: @buffer is a retransmission over the budget. */
@@ -73,6 +79,8 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   mutable std::mutex lock_;
   BandwidthEstimator estimator_;
   std::atomic<std::uint32_t> target_;
+  /* Feedback has come: the target is a measure, not the start value. */
+  std::atomic<bool> measured_{false};
   std::uint32_t announced_;
   std::function<void (std::uint32_t)> on_change_;
   /* What each payload type is, from rtprtxsend's payload-type-map; written
@@ -83,6 +91,14 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   RetransmissionBudget rtx_budget_;
   guint64 rtx_sent_ = 0; /* let through to the peer */
   guint64 rtx_dropped_ = 0;
+  /* Written before media flows, read by the sending threads. */
+  std::array<std::atomic<bool>, 128> paced_{};
+  /* The pacer and its counts, apart from lock_ so that the sending
+   * threads do not wait on the feedback thread's estimation. */
+  mutable std::mutex pace_lock_;
+  Pacer pacer_;
+  guint64 held_packets_ = 0;
+  std::int64_t held_us_ = 0;
 };
 
 }  // namespace signalrtc

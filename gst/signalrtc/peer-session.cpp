@@ -561,6 +561,8 @@ PeerSession::link_input (SendInput *input, guint pt, guint twcc_id)
   for (GstElement *e : {queue, pay, filter})
     gst_element_sync_state_with_parent (e);
   enable_retransmission (sink, *codec);
+  if (congestion_ && g_str_equal (codec->media, "video"))
+    congestion_->pace_payload_type (pt);
 
   /* Last, so that data only flows into a ready branch. */
   auto branch

@@ -195,6 +195,51 @@ TEST (RetransmissionBudget, TakesAQuarterOfTheEstimate)
         << "at " << r.at_ms << " ms, " << r.size << " bytes";
 }
 
+TEST (Pacer, SpreadsABurstAtOneAndAHalfTimesTheEstimate)
+{
+  /* 1 Mbit/s: paced at 1.5, a 1200-byte packet takes 6.4 ms; 40 ms of
+   * credit is 7500 bytes. Every row at the same instant unless it says. */
+  signalrtc::Pacer p;
+  struct Row
+  {
+    std::int64_t at_ms;
+    std::uint32_t estimate, size;
+    bool may_hold;
+    std::int64_t hold_us;
+  } rows[] = {
+    {0, 1'000'000, 1200, true, 0},      /* the link free since -40 ms */
+    {0, 1'000'000, 1200, true, 0},      /* free at -27.2 ms */
+    {0, 1'000'000, 1200, true, 0},      {0, 1'000'000, 1200, true, 0},
+    {0, 1'000'000, 1200, true, 0},      {0, 1'000'000, 1200, true, 0},
+    {0, 1'000'000, 1200, true, 0},      /* the credit is spent: free at 4.8 */
+    {0, 1'000'000, 1200, true, 4'800},  /* free at 11.2 */
+    {0, 1'000'000, 1200, false, 0},     /* audio: counted, not held */
+    {0, 1'000'000, 1200, true, 17'600}, /* behind it */
+    {100, 1'000'000, 1200, true, 0},    /* idle since: credit again */
+    {100, 1'000'000, 60'000, true, 0},  /* takes 320 ms of the link */
+    {100, 1'000'000, 1200, true, 250'000}, /* held the most, debt forgotten */
+    {100, 0, 1200, true, 0},               /* no estimate: nothing held */
+    {350, 2'000'000, 1200, true, 6'400},   /* the link free at 356.4 ms */
+  };
+  for (const Row &r : rows)
+    EXPECT_EQ (p.hold_us (r.at_ms * kMs, r.estimate, r.size, r.may_hold),
+               r.hold_us)
+        << "at " << r.at_ms << " ms, " << r.size << " bytes";
+}
+
+TEST (Pacer, AKeyFrameSentByOneThreadLeavesAtThePacingRate)
+{
+  /* The caller sleeps what it is told, so the next packet comes that much
+   * later: 84 packets of 1200 bytes (a 100 KB key frame) at 1 Mbit/s,
+   * the first seven on the 40 ms of credit, the last leaving 83 packets
+   * of 6.4 ms after the credit's start: 491.2 ms after the first. */
+  signalrtc::Pacer p;
+  std::int64_t now = 1'000'000;
+  for (int i = 0; i < 84; i++)
+    now += p.hold_us (now, 1'000'000, 1200);
+  EXPECT_EQ (now - 1'000'000, 491'200);
+}
+
 /* splitmix64: the same random losses on every machine. */
 class Random
 {

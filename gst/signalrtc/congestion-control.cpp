@@ -4,6 +4,7 @@
  */
 #include "congestion-control.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -26,7 +27,14 @@ CongestionControl::CongestionControl (
     : max_bps_ (config.max_bps), estimator_ (config),
       target_ (estimator_.target_bps ()),
       announced_ (target_.load ()), on_change_ (std::move (on_change))
-{}
+{
+  g_weak_ref_init (&tap_, nullptr);
+}
+
+CongestionControl::~CongestionControl ()
+{
+  g_weak_ref_clear (&tap_);
+}
 
 GstElement *
 CongestionControl::aux_sender ()
@@ -35,6 +43,7 @@ CongestionControl::aux_sender ()
   if (!tap)
     return nullptr;
   g_object_set (tap, "silent", TRUE, nullptr);
+  g_weak_ref_set (&tap_, tap);
   GstPad *src = gst_element_get_static_pad (tap, "src");
   gst_pad_add_probe (
       src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream_event,
@@ -146,6 +155,64 @@ CongestionControl::on_pace (GstPad *, GstPadProbeInfo *info,
 }
 
 bool
+CongestionControl::can_pad ()
+{
+  if (has_rtx_.load ())
+    return true;
+  GstElement *tap = (GstElement *)g_weak_ref_get (&tap_);
+  if (!tap)
+    return false;
+  GstPad *sink = gst_element_get_static_pad (tap, "sink");
+  learn_payload_types (sink, 128);
+  gst_object_unref (sink);
+  gst_object_unref (tap);
+  return has_rtx_.load ();
+}
+
+/* A video packet going out while padding is asked for: ask rtprtxsend to
+ * send it again (it keeps what it sent) for as many bytes as the video
+ * is short of pad_to_bps_. On the video's sending thread. */
+void
+CongestionControl::pad (GstPad *sink, GstBuffer *buffer)
+{
+  const std::uint32_t to = pad_to_bps_.load ();
+  const std::int64_t now = g_get_monotonic_time ();
+  const double size = (double)gst_buffer_get_size (buffer);
+  if (to == 0 || !has_rtx_.load ()) {
+    pad_last_us_ = -1;
+    return;
+  }
+  if (pad_last_us_ < 0) {
+    pad_tokens_ = 0;
+  } else {
+    /* At most 100 ms of credit or debt: a key frame is no reason to pad
+     * less for long, nor a pause to pad in a burst. */
+    const double limit = to / 8.0 * 0.1;
+    pad_tokens_ = std::clamp (
+        pad_tokens_ + to / 8.0 * (double)(now - pad_last_us_) / 1e6, -limit,
+        limit);
+  }
+  pad_last_us_ = now;
+  pad_tokens_ -= size;
+  guint8 header[12];
+  if (gst_buffer_extract (buffer, 0, header, 12) != 12)
+    return;
+  const guint seqnum = ((guint)header[2] << 8) | header[3];
+  const guint ssrc = ((guint)header[8] << 24) | ((guint)header[9] << 16)
+                     | ((guint)header[10] << 8) | header[11];
+  for (int i = 0; i < 4 && pad_tokens_ >= size; i++) {
+    pad_tokens_ -= size;
+    pad_pending_++;
+    gst_pad_push_event (
+        sink, gst_event_new_custom (
+                  GST_EVENT_CUSTOM_UPSTREAM,
+                  gst_structure_new ("GstRTPRetransmissionRequest", "seqnum",
+                                     G_TYPE_UINT, seqnum, "ssrc", G_TYPE_UINT,
+                                     ssrc, nullptr)));
+  }
+}
+
+bool
 CongestionControl::admit (GstPad *sink, GstBuffer *buffer)
 {
   guint8 header[2];
@@ -154,8 +221,21 @@ CongestionControl::admit (GstPad *sink, GstBuffer *buffer)
   const guint8 pt = header[1] & 0x7f;
   if (pt_kind_[pt].load () == kUnknown)
     learn_payload_types (sink, pt);
-  if (pt_kind_[pt].load () != kRetransmission)
+  if (pt_kind_[pt].load () != kRetransmission) {
+    if (paced_[pt].load ())
+      pad (sink, buffer);
     return true;
+  }
+  /* Padding we asked for: not a retransmission the peer asked for. */
+  int pending = pad_pending_.load ();
+  while (pending > 0
+         && !pad_pending_.compare_exchange_weak (pending, pending - 1)) {
+  }
+  if (pending > 0) {
+    std::lock_guard<std::mutex> lock (lock_);
+    padding_sent_++;
+    return true;
+  }
   std::lock_guard<std::mutex> lock (lock_);
   if (rtx_budget_.allow (g_get_monotonic_time (), target_.load (),
                          (std::uint32_t)gst_buffer_get_size (buffer))) {
@@ -185,11 +265,14 @@ CongestionControl::learn_payload_types (GstPad *sink, guint8 pt)
     guint rtx_pt = 0;
     if (gst_structure_get_uint (map, gst_structure_nth_field_name (map, i),
                                 &rtx_pt)
-        && rtx_pt < 128)
+        && rtx_pt < 128) {
       pt_kind_[rtx_pt] = kRetransmission;
+      has_rtx_ = true;
+    }
   }
   guint8 unknown = kUnknown;
-  pt_kind_[pt].compare_exchange_strong (unknown, kMedia);
+  if (pt < 128)
+    pt_kind_[pt].compare_exchange_strong (unknown, kMedia);
   if (map)
     gst_structure_free (map);
   if (rtx)
@@ -315,7 +398,7 @@ CongestionControl::add_stats (GstStructure *stats) const
       estimator_.has_twcc () ? "twcc" : "receiver-reports",
       "retransmissions-sent", G_TYPE_UINT64, (guint64)rtx_sent_,
       "retransmissions-dropped", G_TYPE_UINT64, (guint64)rtx_dropped_,
-      nullptr);
+      "padding-sent", G_TYPE_UINT64, (guint64)padding_sent_, nullptr);
   std::lock_guard<std::mutex> pace_lock (pace_lock_);
   gst_structure_set (stats, "paced-packets", G_TYPE_UINT64, held_packets_,
                      "pacing-delay", G_TYPE_UINT64,

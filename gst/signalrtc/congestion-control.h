@@ -36,6 +36,7 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   static std::shared_ptr<CongestionControl>
   create (BandwidthEstimator::Config config,
           std::function<void (std::uint32_t target_bps)> on_change);
+  ~CongestionControl ();
 
   /* For webrtcbin's request-aux-sender: a new element (floating) placed
    * between rtprtxsend and the RTP session. Its src pad takes the
@@ -46,6 +47,15 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   /* Packets of payload type @pt (the call's video) may be held by the
    * pacer. Any thread, before media flows. */
   void pace_payload_type (guint pt);
+  /* Whether padding can be sent: the call retransmits (rtprtxsend has a
+   * payload type map). Any thread. */
+  bool can_pad ();
+  /* Make the call's video up to @bps (0: stop) with padding: each video
+   * packet passing, while the video sent falls short of @bps, is asked
+   * again of rtprtxsend (RFC 4588, on the rtx stream), so that the peer's
+   * feedback measures the link at that rate without a bigger picture.
+   * Padding passes the retransmission budget. Any thread. */
+  void set_padding_to (std::uint32_t bps) { pad_to_bps_ = bps; }
   /* A receiver report's loss (0..1) and the round-trip time (s, <= 0
    * unknown): the fallback when the peer sends no TWCC. Hub thread. */
   void on_receiver_report (double fraction_lost, double rtt_s);
@@ -81,6 +91,18 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   std::atomic<std::uint32_t> target_;
   /* Feedback has come: the target is a measure, not the start value. */
   std::atomic<bool> measured_{false};
+  /* The aux sender (weak), to ask rtprtxsend for its map. */
+  GWeakRef tap_;
+  std::atomic<bool> has_rtx_{false};
+  std::atomic<std::uint32_t> pad_to_bps_{0};
+  /* Padding asked of rtprtxsend and not yet seen going out. */
+  std::atomic<int> pad_pending_{0};
+  /* The padding bucket (bytes the video is short of pad_to_bps_), on the
+   * video's sending thread. */
+  double pad_tokens_ = 0;
+  std::int64_t pad_last_us_ = -1;
+  guint64 padding_sent_ = 0;
+  void pad (GstPad *sink, GstBuffer *buffer);
   std::uint32_t announced_;
   std::function<void (std::uint32_t)> on_change_;
   /* What each payload type is, from rtprtxsend's payload-type-map; written

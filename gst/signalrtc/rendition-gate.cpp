@@ -83,9 +83,15 @@ RenditionGate::ensure_selector ()
     bitrates.push_back (renditions_[i].bitrate_bps);
   }
   selector_.emplace (bitrates, input_->temporal_layers ());
-  if (congestion_)
+  if (congestion_) {
     selector_->set_ceiling ((std::int64_t)congestion_->max_bps ()
                             - (std::int64_t)audio_bps_);
+    /* Half of where the estimate starts: climbing from there costs a
+     * few seconds, starting over the link a queue full of one rendition
+     * and seconds without a picture (a 500 kbit/s link, 640x360 chosen
+     * at the first 1 Mbit/s estimate: 4 s frozen). */
+    selector_->set_start_share (0.5);
+  }
   return true;
 }
 
@@ -128,8 +134,17 @@ RenditionGate::on_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
     const std::int64_t estimate
         = g.congestion_ ? (std::int64_t)g.congestion_->target_bps ()
                         : std::numeric_limits<std::int32_t>::max ();
+    if (g.congestion_ && !g.can_pad_ && now >= g.next_pad_check_us_) {
+      /* Known once the call has negotiated retransmission. */
+      g.can_pad_ = g.congestion_->can_pad ();
+      g.selector_->set_can_pad (g.can_pad_);
+      g.next_pad_check_us_ = now + 500'000;
+    }
     const int key
         = g.selector_->on_estimate (now, estimate - (std::int64_t)g.audio_bps_);
+    if (g.congestion_)
+      g.congestion_->set_padding_to (
+          (std::uint32_t)g.selector_->padding_to_bps ());
     if (key >= 0)
       key_tee = (int)g.tee_of_index_[key];
     verdict = g.selector_->on_frame (now, frame);

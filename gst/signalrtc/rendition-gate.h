@@ -73,6 +73,8 @@ class RenditionGate : public std::enable_shared_from_this<RenditionGate>
   std::vector<Rendition> renditions_; /* per tee */
   std::vector<int> index_of_tee_;     /* tee -> selector index, or -1 */
   std::vector<size_t> tee_of_index_;  /* selector index -> tee */
+  bool can_pad_ = false;
+  std::int64_t next_pad_check_us_ = 0;
 };
 
 }  // namespace signalrtc

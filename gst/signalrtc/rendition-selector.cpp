@@ -132,11 +132,14 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
   if (count () == 0)
     return -1;
   const double usable = (double)usable_bps;
+  if (usable < kFall * last_usable_)
+    last_fall_us_ = now_us;
   last_usable_ = usable;
   if (count () == 1 && layers_ == 1)
     return -1;
   if (cur_ < 0)
-    return retarget (now_us, best_full (0, usable, 1.0), top_layer ());
+    return retarget (now_us, best_full (0, start_share_ * usable, 1.0),
+                     top_layer ());
 
   const bool at_ceiling = ceiling_ > 0 && usable >= kAtCeiling * ceiling_;
   /* Just after a step up the estimate grows into the new level; once it
@@ -157,6 +160,9 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
   if (!at_ceiling && usable < kDownMargin * held_cost) {
     grace_until_us_ = 0;
     up_since_us_ = -1;
+    if (pad_for_ >= 0)
+      probe_failed (now_us, pad_for_);
+    stop_padding ();
     int l = layer_max_;
     while (l > 0 && usable < kDownMargin * cost (cur_, l))
       l--;
@@ -208,6 +214,9 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
   const int next_l = layer_step ? layer_max_ + 1 : 0;
   const bool blocked = layer_step ? now_us < next_layer_up_us_
                                   : now_us < next_probe_us_[next_r];
+  if (!layer_step && can_pad_)
+    return pad_up (now_us, usable, next_r, blocked);
+  stop_padding ();
   const bool wanted = usable >= cost (next_r, next_l)
                       || usable >= kPinned * cost (cur_, layer_max_);
   if (blocked || !wanted) {
@@ -229,6 +238,44 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
   while (l < top_layer () && cost (next_r, l + 1) <= usable)
     l++;
   return retarget (now_us, next_r, l);
+}
+
+/* At full frame rate, below the top, with padding: pad toward @next_r,
+ * switch to it once the estimate carries its full frame rate. */
+int
+RenditionSelector::pad_up (std::int64_t now_us, double usable, int next_r,
+                           bool blocked)
+{
+  const double want = cost (next_r, top_layer ());
+  if (target_ == cur_ && usable >= kPadUpMargin * want) {
+    if (up_since_us_ < 0)
+      up_since_us_ = now_us;
+    if (now_us - up_since_us_ < kUpHoldUs)
+      return -1;
+    up_since_us_ = -1;
+    stop_padding ();
+    return retarget (now_us, next_r, top_layer ());
+  }
+  up_since_us_ = -1;
+  if (pad_for_ >= 0) {
+    if (usable > pad_peak_)
+      pad_peak_ = usable;
+    if (usable < kFall * pad_peak_ || now_us - pad_since_us_ >= kPadMaxUs) {
+      probe_failed (now_us, pad_for_);
+      stop_padding ();
+      return -1;
+    }
+    pad_to_ = std::min (usable, kPadUpMargin * want);
+    return -1;
+  }
+  if (blocked || usable < kPinned * cost (cur_, layer_max_)
+      || now_us - last_fall_us_ < kUpHoldUs)
+    return -1;
+  pad_for_ = next_r;
+  pad_peak_ = usable;
+  pad_since_us_ = now_us;
+  pad_to_ = std::min (usable, kPadUpMargin * want);
+  return -1;
 }
 
 RenditionSelector::Verdict

@@ -99,9 +99,37 @@ class RenditionSelector
    * ceiling (its encoder overshooting) is not left for that. */
   void set_ceiling (std::int64_t usable_bps) { ceiling_ = (double)usable_bps; }
 
+  /* The call can be sent padding (retransmissions of what it was just
+   * sent): a rendition above is then probed by padding, not by switching
+   * to it. The estimate (GCC) grows only toward 1.5 times what the call is
+   * sent; while the current level is at full frame rate, the estimate is
+   * pinned near that cap (kPinned), and the next rendition is not backing
+   * off, padding_to_bps () asks for the call's video to be made up to the
+   * estimate, at most what the next rendition costs at full frame rate,
+   * (kPadUpMargin times, so that the switch's key frame and the encoder's
+   * overshoot find room), so the estimate can grow into it; once it
+   * carries that (kUpHoldUs) the call switches, at full frame rate, with
+   * no partial-rate probe. Padding starts only when the estimate has not
+   * fallen (kFall) for kUpHoldUs: its first fall, from where it starts to
+   * what the call is sent, is no failed probe. A fall while padding, or
+   * no success within kPadMaxUs, fails the probe, which backs off as a
+   * failed switch does. */
+  void set_can_pad (bool can) { can_pad_ = can; }
+  static constexpr std::int64_t kPadMaxUs = 20'000'000;
+  static constexpr double kPadUpMargin = 1.15;
+  /* The first rendition is the best whose full frame rate costs no more
+   * than @share of the first estimate (1 by default): where an estimate
+   * starts is no measure of the link, and too high a start fills the
+   * link's queue before the first feedback. */
+  void set_start_share (double share) { start_share_ = share; }
+
   /* The viewer's usable bitrate (its estimate less audio) at @now_us.
    * Returns the rendition to ask a key frame of now, or -1. */
   int on_estimate (std::int64_t now_us, std::int64_t usable_bps);
+
+  /* What the call's video (media and padding) should be sent at now:
+   * 0 when not probing. */
+  double padding_to_bps () const { return pad_to_; }
 
   Verdict on_frame (std::int64_t now_us, const Frame &frame);
 
@@ -126,6 +154,7 @@ class RenditionSelector
   void probe_failed (std::int64_t now_us, int rendition);
   void begin_grace (std::int64_t now_us, double from, double to);
   void set_layers (std::int64_t now_us, int l, bool restart);
+  int pad_up (std::int64_t now_us, double usable, int next_r, bool blocked);
 
   std::vector<std::uint32_t> bitrates_;
   std::vector<std::uint32_t> measured_;
@@ -156,6 +185,15 @@ class RenditionSelector
   std::vector<std::int64_t> backoff_us_;
   std::int64_t last_pts_us_ = -1;
   unsigned switches_ = 0;
+  /* Probing by padding: toward which rendition, since when, to what. */
+  bool can_pad_ = false;
+  double start_share_ = 1.0;
+  int pad_for_ = -1;
+  double pad_to_ = 0;
+  double pad_peak_ = 0;
+  std::int64_t pad_since_us_ = 0;
+  std::int64_t last_fall_us_ = 0;
+  void stop_padding () { pad_for_ = -1, pad_to_ = 0; }
 };
 
 }  // namespace signalrtc

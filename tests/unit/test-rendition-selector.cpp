@@ -221,10 +221,14 @@ TEST (RenditionSelector, RaisesALayerOnlyAtASyncFrame)
 class Link
 {
  public:
-  Link (std::vector<std::uint32_t> ladder, int layers)
+  Link (std::vector<std::uint32_t> ladder, int layers, bool pad = false)
       : sel_ (ladder, layers), keys_ (ladder.size (), true),
         count_ (ladder.size ())
   {
+    if (pad) {
+      sel_.set_can_pad (true);
+      sel_.set_start_share (0.5);
+    }
   }
 
   /* Runs until @until_us with the link carrying capacity (@now) bit/s. */
@@ -232,10 +236,14 @@ class Link
             const std::function<double (std::int64_t)> &capacity)
   {
     for (; now_ < until_us; now_ += kFrameUs, index_++) {
-      const double sent = (sel_.rendition () >= 0
-                               ? sel_.cost (sel_.rendition (), sel_.layers () - 1)
-                               : 0)
-                          + kAudio;
+      /* Padding makes the video up to what the selector asks. */
+      const double sent
+          = std::max (sel_.rendition () >= 0
+                          ? sel_.cost (sel_.rendition (), sel_.layers () - 1)
+                          : 0,
+                      sel_.padding_to_bps ())
+            + kAudio;
+      padded_us_ += sel_.padding_to_bps () > 0 ? kFrameUs : 0;
       const double cap = capacity (now_);
       const double dt = kFrameUs / 1e6;
       if (sent > cap) {
@@ -290,6 +298,7 @@ class Link
   std::int64_t now () const { return now_; }
   std::int64_t max_gap_us () const { return max_gap_us_; }
   std::int64_t congested_us () const { return congested_us_; }
+  std::int64_t padded_us () const { return padded_us_; }
   RenditionSelector &selector () { return sel_; }
 
  private:
@@ -310,6 +319,7 @@ class Link
   std::int64_t last_pass_us_ = -1;
   std::int64_t max_gap_us_ = 0;
   std::int64_t congested_us_ = 0;
+  std::int64_t padded_us_ = 0;
   std::vector<Passed> passed_;
 };
 
@@ -356,6 +366,48 @@ TEST (RenditionSelector, SettlesOnEachLink)
             c.capacity, c.rendition, share, fps, congested,
             link.selector ().switches (),
             (long long)(link.max_gap_us () / kMs));
+  }
+}
+
+/* Probing by padding instead of switching: on each link, where the
+ * viewer settles, and that over the last minute it plays at full frame
+ * rate (a failed probe costs padding, not frames); on a link with room it
+ * still climbs to the top. */
+TEST (RenditionSelector, PaddingProbesKeepTheFrameRate)
+{
+  struct Case
+  {
+    double capacity;
+    int rendition;        /* where the last minute's frames are from */
+    double min_share;     /* of the last minute's frames */
+    double min_fps;       /* over the last minute */
+    double max_congested; /* share of the two minutes */
+  } cases[] = {
+      {10'000'000, 0, 1.00, 29.9, 0.00},
+      {3'000'000, 0, 1.00, 29.9, 0.00},
+      {2'000'000, 1, 1.00, 29.9, 0.02},
+      {1'000'000, 1, 1.00, 29.9, 0.01},
+      {500'000, 2, 1.00, 29.9, 0.02},
+      {350'000, 2, 1.00, 29.9, 0.02},
+  };
+  for (const Case &c : cases) {
+    Link link (kLadder, 3, true);
+    link.run (120 * kS, [&] (std::int64_t) { return c.capacity; });
+    auto by = link.frames_by_rendition (60 * kS, 120 * kS);
+    size_t total = 0;
+    for (auto &[r, n] : by)
+      total += n;
+    ASSERT_GT (total, 0u) << c.capacity;
+    const double share = (double)by[c.rendition] / total;
+    const double fps = link.fps (60 * kS, 120 * kS);
+    const double congested = link.congested_us () / (120.0 * kS);
+    EXPECT_GE (share, c.min_share) << c.capacity;
+    EXPECT_GE (fps, c.min_fps) << c.capacity;
+    EXPECT_LE (congested, c.max_congested) << c.capacity;
+    printf ("padding, link %8.0f: rendition %d for %.2f of the last minute, "
+            "%.1f fps, congested %.3f, padded %.1f s, %u switches\n",
+            c.capacity, c.rendition, share, fps, congested,
+            link.padded_us () / 1e6, link.selector ().switches ());
   }
 }
 

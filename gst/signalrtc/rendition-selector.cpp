@@ -246,8 +246,12 @@ int
 RenditionSelector::pad_up (std::int64_t now_us, double usable, int next_r,
                            bool blocked)
 {
-  const double want = cost (next_r, top_layer ());
-  if (target_ == cur_ && usable >= kPadUpMargin * want) {
+  /* What the next rendition needs, with room; an estimate at its ceiling
+   * (max-bitrate) cannot show more, and carries it. */
+  double need = kPadUpMargin * cost (next_r, top_layer ());
+  if (ceiling_ > 0)
+    need = std::min (need, kAtCeiling * ceiling_);
+  if (target_ == cur_ && usable >= need) {
     if (up_since_us_ < 0)
       up_since_us_ = now_us;
     if (now_us - up_since_us_ < kUpHoldUs)
@@ -265,7 +269,7 @@ RenditionSelector::pad_up (std::int64_t now_us, double usable, int next_r,
       stop_padding ();
       return -1;
     }
-    pad_to_ = std::min (usable, kPadUpMargin * want);
+    pad_to_ = std::min (usable, need);
     return -1;
   }
   if (blocked || usable < kPinned * cost (cur_, layer_max_)
@@ -274,7 +278,7 @@ RenditionSelector::pad_up (std::int64_t now_us, double usable, int next_r,
   pad_for_ = next_r;
   pad_peak_ = usable;
   pad_since_us_ = now_us;
-  pad_to_ = std::min (usable, kPadUpMargin * want);
+  pad_to_ = std::min (usable, need);
   return -1;
 }
 

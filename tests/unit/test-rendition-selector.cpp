@@ -221,14 +221,18 @@ TEST (RenditionSelector, RaisesALayerOnlyAtASyncFrame)
 class Link
 {
  public:
-  Link (std::vector<std::uint32_t> ladder, int layers, bool pad = false)
+  /* @max_bps: the estimate's ceiling (max-bitrate), 0 for 10 Mbit/s. */
+  Link (std::vector<std::uint32_t> ladder, int layers, bool pad = false,
+        double max_bps = 0)
       : sel_ (ladder, layers), keys_ (ladder.size (), true),
-        count_ (ladder.size ())
+        count_ (ladder.size ()), max_bps_ (max_bps ? max_bps : 10'000'000)
   {
     if (pad) {
       sel_.set_can_pad (true);
       sel_.set_start_share (0.5);
     }
+    if (max_bps)
+      sel_.set_ceiling ((std::int64_t)(max_bps - kAudio));
   }
 
   /* Runs until @until_us with the link carrying capacity (@now) bit/s. */
@@ -255,7 +259,7 @@ class Link
       } else {
         estimate_ = std::min (estimate_ * (1 + 0.08 * dt), 1.5 * sent);
       }
-      estimate_ = std::clamp (estimate_, 100'000.0, 10'000'000.0);
+      estimate_ = std::clamp (estimate_, 100'000.0, max_bps_);
       int key = sel_.on_estimate (now_, (std::int64_t)(estimate_ - kAudio));
       for (int r = 0; r < count_; r++) {
         Frame f = frame (r, index_, keys_[r]);
@@ -320,6 +324,7 @@ class Link
   std::int64_t max_gap_us_ = 0;
   std::int64_t congested_us_ = 0;
   std::int64_t padded_us_ = 0;
+  double max_bps_;
   std::vector<Passed> passed_;
 };
 
@@ -409,6 +414,18 @@ TEST (RenditionSelector, PaddingProbesKeepTheFrameRate)
             c.capacity, c.rendition, share, fps, congested,
             link.padded_us () / 1e6, link.selector ().switches ());
   }
+}
+
+/* The estimate cannot exceed max-bitrate (2.5 Mbit/s) and the 720p
+ * encoder makes 2.3: padding toward 720p asks no more than the ceiling
+ * shows, and the call gets there. */
+TEST (RenditionSelector, PaddingReachesATopNearTheCeiling)
+{
+  Link link (kLadder, 3, true, 2'500'000);
+  link.selector ().set_measured (0, 2'300'000);
+  link.run (60 * kS, [] (std::int64_t) { return 10'000'000.0; });
+  EXPECT_EQ (link.selector ().rendition (), 0);
+  EXPECT_EQ (link.selector ().layers (), 3);
 }
 
 /* 3 Mbit/s, then 1 Mbit/s: down within the issue's 5 s, never a gap in

@@ -36,6 +36,20 @@ CongestionControl::~CongestionControl ()
   g_weak_ref_clear (&tap_);
 }
 
+/* A probe on @pad that holds @self weakly: it does nothing once the call
+ * is gone. */
+void
+CongestionControl::watch (GstPad *pad, GstPadProbeType type,
+                          GstPadProbeCallback callback)
+{
+  gst_pad_add_probe (
+      pad, type, callback,
+      new std::weak_ptr<CongestionControl> (weak_from_this ()),
+      [] (gpointer data) {
+        delete static_cast<std::weak_ptr<CongestionControl> *> (data);
+      });
+}
+
 GstElement *
 CongestionControl::aux_sender ()
 {
@@ -44,31 +58,14 @@ CongestionControl::aux_sender ()
     return nullptr;
   g_object_set (tap, "silent", TRUE, nullptr);
   g_weak_ref_set (&tap_, tap);
+  const auto data = (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
+                                      | GST_PAD_PROBE_TYPE_BUFFER_LIST);
   GstPad *src = gst_element_get_static_pad (tap, "src");
-  gst_pad_add_probe (
-      src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream_event,
-      new std::weak_ptr<CongestionControl> (weak_from_this ()),
-      [] (gpointer data) {
-        delete static_cast<std::weak_ptr<CongestionControl> *> (data);
-      });
-  gst_pad_add_probe (
-      src,
-      (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
-                        | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-      on_pace, new std::weak_ptr<CongestionControl> (weak_from_this ()),
-      [] (gpointer data) {
-        delete static_cast<std::weak_ptr<CongestionControl> *> (data);
-      });
+  watch (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream_event);
+  watch (src, data, on_pace);
   gst_object_unref (src);
   GstPad *sink = gst_element_get_static_pad (tap, "sink");
-  gst_pad_add_probe (
-      sink,
-      (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
-                        | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-      on_outgoing, new std::weak_ptr<CongestionControl> (weak_from_this ()),
-      [] (gpointer data) {
-        delete static_cast<std::weak_ptr<CongestionControl> *> (data);
-      });
+  watch (sink, data, on_outgoing);
   gst_object_unref (sink);
   return tap;
 }

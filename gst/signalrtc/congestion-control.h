@@ -72,6 +72,7 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
  private:
   CongestionControl (BandwidthEstimator::Config config,
                      std::function<void (std::uint32_t)> on_change);
+  void watch (GstPad *pad, GstPadProbeType type, GstPadProbeCallback callback);
   static GstPadProbeReturn on_upstream_event (GstPad *pad,
                                               GstPadProbeInfo *info,
                                               gpointer user_data);

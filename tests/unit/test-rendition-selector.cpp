@@ -328,19 +328,44 @@ class Link
   std::vector<Passed> passed_;
 };
 
-/* Each link, two minutes: where the viewer settles, at what frame rate
+/* One link, two minutes: where the viewer settles, at what frame rate
  * over the last minute, and how much it sent more than the link carries
  * (its probes). */
+struct LinkCase
+{
+  double capacity;
+  int rendition;        /* where most frames of the last minute are from */
+  double min_share;     /* of the last minute's frames */
+  double min_fps;       /* over the last minute */
+  double max_congested; /* share of the two minutes */
+};
+
+void
+check_link (const LinkCase &c, bool pad)
+{
+  Link link (kLadder, 3, pad);
+  link.run (120 * kS, [&] (std::int64_t) { return c.capacity; });
+  auto by = link.frames_by_rendition (60 * kS, 120 * kS);
+  size_t total = 0;
+  for (auto &[r, n] : by)
+    total += n;
+  ASSERT_GT (total, 0u) << c.capacity;
+  const double share = (double)by[c.rendition] / total;
+  const double fps = link.fps (60 * kS, 120 * kS);
+  const double congested = link.congested_us () / (120.0 * kS);
+  EXPECT_GE (share, c.min_share) << c.capacity;
+  EXPECT_GE (fps, c.min_fps) << c.capacity;
+  EXPECT_LE (congested, c.max_congested) << c.capacity;
+  printf ("%slink %8.0f: rendition %d for %.2f of the last minute, %.1f fps, "
+          "congested %.3f, padded %.1f s, %u switches, longest gap %lld ms\n",
+          pad ? "padding, " : "", c.capacity, c.rendition, share, fps,
+          congested, link.padded_us () / 1e6, link.selector ().switches (),
+          (long long)(link.max_gap_us () / kMs));
+}
+
 TEST (RenditionSelector, SettlesOnEachLink)
 {
-  struct Case
-  {
-    double capacity;
-    int rendition;       /* where most frames of the last minute are from */
-    double min_share;    /* of the last minute's frames */
-    double min_fps;      /* over the last minute */
-    double max_congested; /* share of the two minutes */
-  } cases[] = {
+  const LinkCase cases[] = {
       {10'000'000, 0, 1.00, 29.9, 0.00},
       {3'000'000, 0, 1.00, 29.9, 0.00},
       /* Probes up now and then, with a longer wait each time. */
@@ -352,42 +377,16 @@ TEST (RenditionSelector, SettlesOnEachLink)
        * a try at the next layer now and then. */
       {200'000, 2, 1.00, 7.0, 0.10},
   };
-  for (const Case &c : cases) {
-    Link link (kLadder, 3);
-    link.run (120 * kS, [&] (std::int64_t) { return c.capacity; });
-    auto by = link.frames_by_rendition (60 * kS, 120 * kS);
-    size_t total = 0;
-    for (auto &[r, n] : by)
-      total += n;
-    ASSERT_GT (total, 0u) << c.capacity;
-    const double share = (double)by[c.rendition] / total;
-    const double fps = link.fps (60 * kS, 120 * kS);
-    const double congested = link.congested_us () / (120.0 * kS);
-    EXPECT_GE (share, c.min_share) << c.capacity;
-    EXPECT_GE (fps, c.min_fps) << c.capacity;
-    EXPECT_LE (congested, c.max_congested) << c.capacity;
-    printf ("link %8.0f: rendition %d for %.2f of the last minute, %.1f fps, "
-            "congested %.3f, %u switches, longest gap %lld ms\n",
-            c.capacity, c.rendition, share, fps, congested,
-            link.selector ().switches (),
-            (long long)(link.max_gap_us () / kMs));
-  }
+  for (const LinkCase &c : cases)
+    check_link (c, false);
 }
 
-/* Probing by padding instead of switching: on each link, where the
- * viewer settles, and that over the last minute it plays at full frame
- * rate (a failed probe costs padding, not frames); on a link with room it
- * still climbs to the top. */
+/* Probing by padding instead of switching: the same links, and over the
+ * last minute every frame at full frame rate (a failed probe costs
+ * padding, not frames); on a link with room it still climbs to the top. */
 TEST (RenditionSelector, PaddingProbesKeepTheFrameRate)
 {
-  struct Case
-  {
-    double capacity;
-    int rendition;        /* where the last minute's frames are from */
-    double min_share;     /* of the last minute's frames */
-    double min_fps;       /* over the last minute */
-    double max_congested; /* share of the two minutes */
-  } cases[] = {
+  const LinkCase cases[] = {
       {10'000'000, 0, 1.00, 29.9, 0.00},
       {3'000'000, 0, 1.00, 29.9, 0.00},
       {2'000'000, 1, 1.00, 29.9, 0.02},
@@ -395,25 +394,8 @@ TEST (RenditionSelector, PaddingProbesKeepTheFrameRate)
       {500'000, 2, 1.00, 29.9, 0.02},
       {350'000, 2, 1.00, 29.9, 0.02},
   };
-  for (const Case &c : cases) {
-    Link link (kLadder, 3, true);
-    link.run (120 * kS, [&] (std::int64_t) { return c.capacity; });
-    auto by = link.frames_by_rendition (60 * kS, 120 * kS);
-    size_t total = 0;
-    for (auto &[r, n] : by)
-      total += n;
-    ASSERT_GT (total, 0u) << c.capacity;
-    const double share = (double)by[c.rendition] / total;
-    const double fps = link.fps (60 * kS, 120 * kS);
-    const double congested = link.congested_us () / (120.0 * kS);
-    EXPECT_GE (share, c.min_share) << c.capacity;
-    EXPECT_GE (fps, c.min_fps) << c.capacity;
-    EXPECT_LE (congested, c.max_congested) << c.capacity;
-    printf ("padding, link %8.0f: rendition %d for %.2f of the last minute, "
-            "%.1f fps, congested %.3f, padded %.1f s, %u switches\n",
-            c.capacity, c.rendition, share, fps, congested,
-            link.padded_us () / 1e6, link.selector ().switches ());
-  }
+  for (const LinkCase &c : cases)
+    check_link (c, true);
 }
 
 /* The estimate cannot exceed max-bitrate (2.5 Mbit/s) and the 720p

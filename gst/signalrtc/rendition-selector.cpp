@@ -34,8 +34,14 @@ RenditionSelector::cost (int rendition, int layer) const
 {
   if (rendition < 0 || rendition >= count ())
     return 0;
-  const double bitrate
+  double bitrate
       = measured_[rendition] ? measured_[rendition] : bitrates_[rendition];
+  /* No estimate shows more than the ceiling: a rendition whose encoder
+   * makes more (a top rung at max-bitrate, with audio on top) costs what
+   * the ceiling shows, or the first cut of the estimate under it (GCC's
+   * saw tooth, or a key frame's queueing) would send the call down. */
+  if (ceiling_ > 0)
+    bitrate = std::min (bitrate, ceiling_);
   return bitrate * kShares[layers_ - 1][std::clamp (layer, 0, top_layer ())];
 }
 

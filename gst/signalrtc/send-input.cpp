@@ -506,8 +506,12 @@ SendInput::build_ladder (GstCaps *caps)
       if (GstElement *e = make (factory, &error))
         b.push_back (e);
     }
-    for (GstElement *e : video_encoder (encoding_, r.bitrate_bps, layers,
-                                        &error))
+    /* 5 % under the rendition's bitrate for RTP headers and
+     * retransmissions, as the single encoder leaves (shared_video_bitrate):
+     * a 720p rung at max-bitrate made 2.6 Mbit/s and with its headers
+     * filled a 3 Mbit/s link until it lost packets. */
+    const auto target = (guint)(0.95 * r.bitrate_bps);
+    for (GstElement *e : video_encoder (encoding_, target, layers, &error))
       b.push_back (e);
     branches.push_back (std::move (b));
   }

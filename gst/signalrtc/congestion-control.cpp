@@ -333,6 +333,25 @@ CongestionControl::on_feedback (const GstStructure *s)
     std::lock_guard<std::mutex> lock (lock_);
     estimator_.on_twcc_feedback (g_get_monotonic_time (), packets);
     target_ = estimator_.target_bps ();
+    if (G_UNLIKELY (gst_debug_category_get_threshold (GST_CAT_DEFAULT)
+                    >= GST_LEVEL_LOG)) {
+      guint lost = 0;
+      std::int64_t first = G_MAXINT64, last = G_MININT64;
+      for (const TwccPacket &p : packets) {
+        if (!p.arrival_us) {
+          lost++;
+          continue;
+        }
+        first = std::min (first, *p.arrival_us);
+        last = std::max (last, *p.arrival_us);
+      }
+      GST_LOG ("TWCC feedback: %zu packets, %u lost, arrivals over %"
+               G_GINT64_FORMAT " us; received %u bit/s, delay-based %u, "
+               "loss-based %u, target %u",
+               packets.size (), lost, lost < packets.size () ? last - first : 0,
+               estimator_.incoming_bps (), estimator_.delay_based_bps (),
+               estimator_.loss_based_bps (), target_.load ());
+    }
   }
   measured_ = true;
   publish ();

@@ -42,7 +42,8 @@ struct TwccPacket
  *    decrease) then grows the estimate by 8 %/s, or by about half a packet
  *    per response time once near the rate where over-use last began, and
  *    on over-use cuts it to 0.85 of the rate the peer received over the
- *    last 500 ms. It never exceeds 1.5 times that received rate: what was
+ *    last 500 ms, at most once per round trip (10 to 200 ms) unless that
+ *    rate fell under half the estimate. It never exceeds 1.5 times that received rate: what was
  *    never sent was never measured.
  *  - loss-based, once a second from the packets TWCC reports lost, or from
  *    RTCP receiver reports when the peer sends no TWCC feedback: over 10 %
@@ -146,6 +147,7 @@ class BandwidthEstimator
   RateState state_ = RateState::kIncrease;
   double delay_bps_;
   std::int64_t last_rate_update_us_ = -1;
+  std::int64_t last_decrease_us_ = -1;
   std::int64_t rtt_us_ = 100'000;
   /* Where over-use began, averaged: near it the increase is additive. */
   double avg_max_kbps_ = -1.0;

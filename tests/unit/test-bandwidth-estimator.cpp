@@ -170,6 +170,39 @@ TEST (BandwidthEstimator, SharedVideoBitrate)
 
 /* At 1 Mbit/s a quarter is 31 250 bytes/s, 7 812 bytes in a full bucket:
  * six 1200-byte packets at once, then one every 38.4 ms. */
+/* A packet of 1200 bytes every 5 ms (1.92 Mbit/s), feedback every 50 ms;
+ * 4 s with a steady delay, then a queue that grows 4 ms every 5 ms for
+ * 600 ms (a sustained over-use while it drains). With the round trip at
+ * 100 ms the estimate may be cut at most once per 100 ms: no cascade of a
+ * cut at every feedback. */
+TEST (BandwidthEstimator, OneCutPerRoundTripWhileOveruseLasts)
+{
+  BandwidthEstimator e ({100'000, 10'000'000, 1'500'000});
+  e.set_rtt_us (100'000);
+  std::int64_t queue_us = 0;
+  std::vector<TwccPacket> batch;
+  std::vector<std::int64_t> cuts;
+  std::uint32_t last = e.target_bps ();
+  for (std::int64_t t = 0; t < 4'600'000; t += 5'000) {
+    if (t >= 4'000'000)
+      queue_us += 4'000;
+    batch.push_back ({t, t + 20'000 + queue_us, 1200});
+    if (batch.size () == 10) {
+      e.on_twcc_feedback (t + 25'000, batch);
+      batch.clear ();
+      if (e.target_bps () < last && t >= 4'000'000)
+        cuts.push_back (t);
+      last = e.target_bps ();
+    }
+  }
+  ASSERT_GE (cuts.size (), 1u);
+  for (size_t i = 1; i < cuts.size (); i++)
+    EXPECT_GE (cuts[i] - cuts[i - 1], 100'000) << "cut " << i;
+  EXPECT_LE (cuts.size (), 6u);
+  printf ("%zu cuts in 600 ms of over-use, target %u bit/s\n", cuts.size (),
+          e.target_bps ());
+}
+
 TEST (RetransmissionBudget, TakesAQuarterOfTheEstimate)
 {
   signalrtc::RetransmissionBudget b;

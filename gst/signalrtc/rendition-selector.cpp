@@ -267,12 +267,27 @@ RenditionSelector::pad_up (std::int64_t now_us, double usable, int next_r,
     return retarget (now_us, next_r, top_layer ());
   }
   up_since_us_ = -1;
+  if (pad_release_until_us_ > 0) {
+    /* A failed probe's padding follows the estimate down for a while: cut
+     * at once, what the call is sent would fall to its rendition's rate,
+     * and the estimator, still seeing the over-use drain, would cut again
+     * from there. */
+    if (now_us >= pad_release_until_us_) {
+      pad_release_until_us_ = 0;
+      stop_padding ();
+    } else {
+      pad_to_ = std::min (pad_to_, usable);
+    }
+    return -1;
+  }
   if (pad_for_ >= 0) {
     if (usable > pad_peak_)
       pad_peak_ = usable;
     if (usable < kFall * pad_peak_ || now_us - pad_since_us_ >= kPadMaxUs) {
       probe_failed (now_us, pad_for_);
-      stop_padding ();
+      pad_for_ = -1;
+      pad_to_ = std::min (pad_to_, usable);
+      pad_release_until_us_ = now_us + kPadReleaseUs;
       return -1;
     }
     pad_to_ = std::min (usable, need);

@@ -117,6 +117,8 @@ class RenditionSelector
   void set_can_pad (bool can) { can_pad_ = can; }
   static constexpr std::int64_t kPadMaxUs = 20'000'000;
   static constexpr double kPadUpMargin = 1.15;
+  /* How long a failed probe's padding follows the estimate down. */
+  static constexpr std::int64_t kPadReleaseUs = 2'000'000;
   /* The first rendition is the best whose full frame rate costs no more
    * than @share of the first estimate (1 by default): where an estimate
    * starts is no measure of the link, and too high a start fills the
@@ -193,7 +195,13 @@ class RenditionSelector
   double pad_peak_ = 0;
   std::int64_t pad_since_us_ = 0;
   std::int64_t last_fall_us_ = 0;
-  void stop_padding () { pad_for_ = -1, pad_to_ = 0; }
+  std::int64_t pad_release_until_us_ = 0;
+  void stop_padding ()
+  {
+    pad_for_ = -1;
+    pad_to_ = 0;
+    pad_release_until_us_ = 0;
+  }
 };
 
 }  // namespace signalrtc

@@ -4,6 +4,8 @@
  */
 #include "congestion-control.h"
 
+#include <gst/rtp/gstrtpbuffer.h>
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -12,6 +14,22 @@ GST_DEBUG_CATEGORY_EXTERN (gst_signalrtc_bin_debug);
 #define GST_CAT_DEFAULT gst_signalrtc_bin_debug
 
 namespace signalrtc {
+
+namespace {
+
+/* The RTP payload type of @buffer, read from its second byte without
+ * mapping the whole packet (every packet of every call passes here), or
+ * -1 if it is too short. */
+int
+payload_type (GstBuffer *buffer)
+{
+  guint8 header[2];
+  if (!buffer || gst_buffer_extract (buffer, 0, header, 2) != 2)
+    return -1;
+  return header[1] & 0x7f;
+}
+
+}  // namespace
 
 std::shared_ptr<CongestionControl>
 CongestionControl::create (BandwidthEstimator::Config config,
@@ -127,10 +145,10 @@ CongestionControl::on_pace (GstPad *, GstPadProbeInfo *info,
                                           : nullptr;
     size = gst_buffer_list_calculate_size (list);
   }
-  guint8 header[2];
-  if (!first || gst_buffer_extract (first, 0, header, 2) != 2)
+  const int pt = payload_type (first);
+  if (pt < 0)
     return GST_PAD_PROBE_OK;
-  const bool may_hold = self->paced_[header[1] & 0x7f].load ();
+  const bool may_hold = self->paced_[pt].load ();
   std::int64_t hold;
   {
     std::lock_guard<std::mutex> lock (self->pace_lock_);
@@ -191,12 +209,14 @@ CongestionControl::pad (GstPad *sink, GstBuffer *buffer)
   }
   pad_last_us_ = now;
   pad_tokens_ -= size;
-  guint8 header[12];
-  if (gst_buffer_extract (buffer, 0, header, 12) != 12)
+  if (pad_tokens_ < size)
     return;
-  const guint seqnum = ((guint)header[2] << 8) | header[3];
-  const guint ssrc = ((guint)header[8] << 24) | ((guint)header[9] << 16)
-                     | ((guint)header[10] << 8) | header[11];
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+    return;
+  const guint seqnum = gst_rtp_buffer_get_seq (&rtp);
+  const guint ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
   for (int i = 0; i < 4 && pad_tokens_ >= size; i++) {
     pad_tokens_ -= size;
     pad_pending_++;
@@ -212,10 +232,10 @@ CongestionControl::pad (GstPad *sink, GstBuffer *buffer)
 bool
 CongestionControl::admit (GstPad *sink, GstBuffer *buffer)
 {
-  guint8 header[2];
-  if (gst_buffer_extract (buffer, 0, header, 2) != 2)
+  const int pt_or_none = payload_type (buffer);
+  if (pt_or_none < 0)
     return true;
-  const guint8 pt = header[1] & 0x7f;
+  const guint8 pt = (guint8)pt_or_none;
   if (pt_kind_[pt].load () == kUnknown)
     learn_payload_types (sink, pt);
   if (pt_kind_[pt].load () != kRetransmission) {

@@ -61,6 +61,9 @@ class CongestionControl : public std::enable_shared_from_this<CongestionControl>
   void on_receiver_report (double fraction_lost, double rtt_s);
 
   std::uint32_t target_bps () const { return target_.load (); }
+  /* target_bps () comes from the peer's feedback (TWCC or a receiver
+   * report), not only from where it started. */
+  bool measured () const { return measured_.load (); }
   /* The most target_bps () may say (the configured max_bps). */
   std::uint32_t max_bps () const { return max_bps_; }
   /* The share of packets lost over the last second (TWCC) or report. */

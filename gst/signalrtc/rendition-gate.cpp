@@ -73,7 +73,7 @@ RenditionGate::ensure_selector ()
     return false;
   index_of_tee_.assign (renditions_.size (), -1);
   tee_of_index_.clear ();
-  std::vector<std::uint32_t> bitrates;
+  std::vector<std::uint32_t> bitrates, floors;
   /* The plan is largest first; tees it left out carry nothing. */
   for (size_t i = 0; i < renditions_.size (); i++) {
     if (renditions_[i].width <= 0)
@@ -81,8 +81,12 @@ RenditionGate::ensure_selector ()
     index_of_tee_[i] = (int)tee_of_index_.size ();
     tee_of_index_.push_back (i);
     bitrates.push_back (renditions_[i].bitrate_bps);
+    /* What a call must carry to keep it: the encoders follow the calls
+     * down to their floors (SendInput::demand). */
+    floors.push_back (input_->rendition_floor (i));
   }
   selector_.emplace (bitrates, input_->temporal_layers ());
+  selector_->set_floors (std::move (floors));
   if (congestion_) {
     selector_->set_ceiling ((std::int64_t)congestion_->max_bps ()
                             - (std::int64_t)audio_bps_);
@@ -120,16 +124,14 @@ RenditionGate::on_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
   }
 
   RenditionSelector::Verdict verdict{false, frame.pts_us, false};
-  int key_tee = -1;
+  int key_tee = -1, cur_tee = -1, next_tee = -1;
+  std::uint32_t usable = 0;
   {
     std::lock_guard<std::mutex> lock (g.lock_);
     if (!g.ensure_selector () || probe->tee >= g.index_of_tee_.size ()
         || g.index_of_tee_[probe->tee] < 0)
       return GST_PAD_PROBE_DROP;
     frame.rendition = g.index_of_tee_[probe->tee];
-    for (size_t i = 0; i < g.tee_of_index_.size (); i++)
-      g.selector_->set_measured ((int)i,
-                                 g.input_->measured_bps (g.tee_of_index_[i]));
     const std::int64_t now = g_get_monotonic_time ();
     const std::int64_t estimate
         = g.congestion_ ? (std::int64_t)g.congestion_->target_bps ()
@@ -140,14 +142,28 @@ RenditionGate::on_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
       g.selector_->set_can_pad (g.can_pad_);
       g.next_pad_check_us_ = now + 500'000;
     }
-    const int key
-        = g.selector_->on_estimate (now, estimate - (std::int64_t)g.audio_bps_);
+    /* Until the peer's first feedback the estimate is only where it
+     * starts: it picks the first rendition (the selector's start share)
+     * and the encoders' rates, halved likewise, but makes no step up. A
+     * step then (a 720p key frame into a 1 Mbit/s link before any feedback)
+     * filled the link's queue, and the estimate fell to 110 kbit/s. */
+    const bool measured = !g.congestion_ || g.congestion_->measured ();
+    std::int64_t for_video = estimate - (std::int64_t)g.audio_bps_;
+    const int key = measured || g.selector_->target () < 0
+                        ? g.selector_->on_estimate (now, for_video)
+                        : -1;
+    if (!measured)
+      for_video /= 2;
     if (g.congestion_)
       g.congestion_->set_padding_to (
           (std::uint32_t)g.selector_->padding_to_bps ());
     if (key >= 0)
       key_tee = (int)g.tee_of_index_[key];
     verdict = g.selector_->on_frame (now, frame);
+    const int cur = g.selector_->rendition (), target = g.selector_->target ();
+    cur_tee = cur >= 0 ? (int)g.tee_of_index_[cur] : -1;
+    next_tee = target >= 0 && target != cur ? (int)g.tee_of_index_[target] : -1;
+    usable = (std::uint32_t)CLAMP (for_video, 0, (std::int64_t)G_MAXUINT32);
     if (verdict.switched) {
       const Rendition &r = g.renditions_[probe->tee];
       GST_INFO ("peer %s: video rendition %d (%dx%d, %u bit/s), %d layer(s), "
@@ -156,6 +172,8 @@ RenditionGate::on_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
                 r.bitrate_bps, g.selector_->layers (), estimate);
     }
   }
+  if (cur_tee >= 0 || next_tee >= 0)
+    g.input_->demand ((std::uintptr_t)&g, cur_tee, next_tee, usable);
   if (key_tee >= 0)
     g.input_->request_key_frame ((size_t)key_tee, true);
   if (!verdict.pass)
@@ -210,7 +228,9 @@ RenditionGate::add_stats (GstStructure *stats)
                      selector_->layers (), "video-rendition-switches",
                      G_TYPE_UINT, selector_->switches (),
                      "video-rendition-bitrate", G_TYPE_UINT,
-                     input_->measured_bps (tee_of_index_[r]), nullptr);
+                     input_->measured_bps (tee_of_index_[r]),
+                     "video-rendition-target", G_TYPE_UINT,
+                     input_->rendition_rate (tee_of_index_[r]), nullptr);
 }
 
 }  // namespace signalrtc

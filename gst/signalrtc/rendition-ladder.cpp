@@ -133,4 +133,65 @@ RenditionLadder::describe (const std::vector<Rendition> &renditions)
   return s;
 }
 
+RungRates::RungRates (std::vector<std::uint32_t> bitrates)
+    : bitrates_ (std::move (bitrates)), told_ (bitrates_.size (), 0)
+{}
+
+std::uint32_t
+RungRates::floor (size_t rung) const
+{
+  return rung < size () ? (std::uint32_t)std::lround (kFloor * bitrates_[rung])
+                        : 0;
+}
+
+void
+RungRates::demand (std::int64_t now_us, std::uintptr_t call, int rung,
+                   int next, std::uint32_t usable_bps)
+{
+  demands_[call] = Demand{rung, next, usable_bps, now_us};
+  for (auto it = demands_.begin (); it != demands_.end ();) {
+    if (now_us - it->second.at_us > kStaleUs)
+      it = demands_.erase (it);
+    else
+      ++it;
+  }
+}
+
+std::uint32_t
+RungRates::rate (std::int64_t now_us, size_t rung) const
+{
+  if (rung >= size ())
+    return 0;
+  double most = bitrates_[rung];
+  double least = most;
+  for (const auto &[call, d] : demands_) {
+    if (now_us - d.at_us > kStaleUs)
+      continue;
+    if (d.rung == (int)rung || d.next == (int)rung)
+      least = std::min (least, (double)d.usable_bps);
+  }
+  least = std::max (least, (double)floor (rung));
+  return (std::uint32_t)std::lround (kFill * least);
+}
+
+bool
+RungRates::take_change (std::int64_t now_us, size_t rung, std::uint32_t &rate)
+{
+  if (rung >= size ())
+    return false;
+  const std::uint32_t now = this->rate (now_us, rung);
+  const double told = told_[rung];
+  /* The ends are told exactly, however small the last move to them. */
+  const bool at_end = now != told_[rung]
+                      && (now == (std::uint32_t)std::lround (
+                              kFill * bitrates_[rung])
+                          || now == (std::uint32_t)std::lround (
+                              kFill * floor (rung)));
+  if (told > 0 && std::fabs (now - told) <= kStep * told && !at_end)
+    return false;
+  told_[rung] = now;
+  rate = now;
+  return true;
+}
+
 }  // namespace signalrtc

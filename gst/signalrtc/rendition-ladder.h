@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,63 @@ class RenditionLadder
                                       int width, int height);
 
   static std::string describe (const std::vector<Rendition> &renditions);
+};
+
+/* What each rendition's encoder is told to make. A rendition's bitrate is
+ * the most it makes; when the narrowest call taking it (or switching to
+ * it) carries less, it makes what that call carries, down to kFloor of
+ * its bitrate. A call whose link falls between two renditions then gets
+ * the upper one at the rate its link carries (a 1 Mbit/s link: 640x360
+ * at what audio leaves of it, not 320x180), so RenditionSelector is given
+ * the floors as the renditions' costs. Every rate is kFill of the bitrate
+ * it comes from: room for RTP headers and retransmissions, as the single
+ * encoder leaves (shared_video_bitrate).
+ *
+ * Calls say what they take on every frame (demand); one that has said
+ * nothing for kStaleUs is gone (it hung up, or its pads went), so no call
+ * has to be taken out by hand. Pure: the caller gives the time
+ * (microseconds, monotonic) and serializes the calls. */
+class RungRates
+{
+ public:
+  static constexpr double kFloor = 0.5;
+  static constexpr double kFill = 0.95;
+  /* An encoder is told a new rate only when it moved by more than this
+   * share of the last one told (each change reconfigures the encoder). */
+  static constexpr double kStep = 0.05;
+  static constexpr std::int64_t kStaleUs = 1'000'000;
+
+  /* @bitrates: each rendition's (its most), bit/s. */
+  explicit RungRates (std::vector<std::uint32_t> bitrates);
+
+  size_t size () const { return bitrates_.size (); }
+  /* The least rendition @rung is made at (before kFill). */
+  std::uint32_t floor (size_t rung) const;
+
+  /* Call @call (any key, e.g. its gate's address) takes @rung and is
+   * switching to @next (-1: neither), with @usable_bps of estimate left
+   * for video. Replaces what it said before. */
+  void demand (std::int64_t now_us, std::uintptr_t call, int rung, int next,
+               std::uint32_t usable_bps);
+
+  /* What @rung's encoder should make at @now_us. */
+  std::uint32_t rate (std::int64_t now_us, size_t rung) const;
+
+  /* The rate @rung's encoder should be told now, if it should be told
+   * (the first time, or moved by more than kStep); records it as told. */
+  bool take_change (std::int64_t now_us, size_t rung, std::uint32_t &rate);
+
+ private:
+  struct Demand
+  {
+    int rung;
+    int next;
+    std::uint32_t usable_bps;
+    std::int64_t at_us;
+  };
+  std::vector<std::uint32_t> bitrates_;
+  std::vector<std::uint32_t> told_;
+  std::map<std::uintptr_t, Demand> demands_;
 };
 
 }  // namespace signalrtc

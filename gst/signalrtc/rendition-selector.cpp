@@ -45,6 +45,19 @@ RenditionSelector::cost (int rendition, int layer) const
   return bitrate * kShares[layers_ - 1][std::clamp (layer, 0, top_layer ())];
 }
 
+double
+RenditionSelector::floor_cost (int rendition, int layer) const
+{
+  if (rendition < 0 || rendition >= (int)floors_.size ())
+    return cost (rendition, layer);
+  double floor = floors_[rendition];
+  if (ceiling_ > 0)
+    floor = std::min (floor, ceiling_);
+  return std::min (cost (rendition, layer),
+                   floor * kShares[layers_ - 1][std::clamp (layer, 0,
+                                                            top_layer ())]);
+}
+
 void
 RenditionSelector::set_measured (int rendition, std::uint32_t bps)
 {
@@ -56,7 +69,7 @@ int
 RenditionSelector::best_full (int from, double usable, double margin) const
 {
   for (int r = std::max (from, 0); r < count (); r++) {
-    if (margin * cost (r, top_layer ()) <= usable)
+    if (margin * floor_cost (r, top_layer ()) <= usable)
       return r;
   }
   return count () - 1;
@@ -161,8 +174,9 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
   }
 
   /* Down: shed layers now, switch at the lower rendition's key frame. */
-  const double held_cost
-      = now_us < grace_until_us_ ? grace_cost_ : cost (cur_, layer_max_);
+  const double held_cost = now_us < grace_until_us_
+                               ? grace_cost_
+                               : floor_cost (cur_, layer_max_);
   if (!at_ceiling && usable < kDownMargin * held_cost) {
     grace_until_us_ = 0;
     up_since_us_ = -1;
@@ -170,7 +184,7 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
       probe_failed (now_us, pad_for_);
     stop_padding ();
     int l = layer_max_;
-    while (l > 0 && usable < kDownMargin * cost (cur_, l))
+    while (l > 0 && usable < kDownMargin * floor_cost (cur_, l))
       l--;
     if (l < layer_max_) {
       /* From full frame rate, the partial time starts now. */
@@ -223,8 +237,12 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
   if (!layer_step && can_pad_)
     return pad_up (now_us, usable, next_r, blocked);
   stop_padding ();
-  const bool wanted = usable >= cost (next_r, next_l)
-                      || usable >= kPinned * cost (cur_, layer_max_);
+  /* A layer of this rendition needs what its floor does (the encoder
+   * follows the call); a rendition up, what it is made at. */
+  const bool wanted
+      = usable >= (layer_step ? floor_cost (next_r, next_l)
+                              : cost (next_r, next_l))
+        || usable >= kPinned * cost (cur_, layer_max_);
   if (blocked || !wanted) {
     up_since_us_ = -1;
     return -1;
@@ -235,7 +253,7 @@ RenditionSelector::on_estimate (std::int64_t now_us, std::int64_t usable_bps)
     return -1;
   up_since_us_ = -1;
   if (layer_step) {
-    begin_grace (now_us, cost (cur_, layer_max_), cost (cur_, next_l));
+    begin_grace (now_us, floor_cost (cur_, layer_max_), cost (cur_, next_l));
     set_layers (now_us, next_l, true);
     return -1;
   }
@@ -324,7 +342,8 @@ RenditionSelector::on_frame (std::int64_t now_us, const Frame &frame)
       switches_++;
     if (from > cur_) {
       probe_ = cur_;
-      begin_grace (now_us, cost (from, top_layer ()), cost (cur_, layer_max_));
+      begin_grace (now_us, floor_cost (from, top_layer ()),
+                   cost (cur_, layer_max_));
     } else {
       grace_until_us_ = 0;
     }

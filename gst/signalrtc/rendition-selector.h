@@ -93,6 +93,17 @@ class RenditionSelector
    * easy to code makes less (and noise more). 0: back to the given one. */
   void set_measured (int rendition, std::uint32_t bps);
 
+  /* The least each rendition is made at (RungRates: its encoder follows
+   * the narrowest call taking it, down to this), largest first; empty:
+   * each at its bitrate. A rendition is held, chosen on the way down and
+   * at the start, and its layers shed, by its floor; it is stepped up to
+   * by its bitrate (what its encoder makes for a call that carries it),
+   * so a link between the two keeps what it has. */
+  void set_floors (std::vector<std::uint32_t> floors)
+  {
+    floors_ = std::move (floors);
+  }
+
   /* The most on_estimate () can be given (the estimator's ceiling less
    * audio; 0: none). An estimate at it says the link carries all it is
    * allowed to, not how much more: a rendition that costs more than the
@@ -140,6 +151,8 @@ class RenditionSelector
   int key_frame_for_loss () const { return cur_ >= 0 ? cur_ : target_; }
 
   double cost (int rendition, int layer) const;
+  /* What @rendition at layers 0..@layer costs at its floor. */
+  double floor_cost (int rendition, int layer) const;
   int rendition () const { return cur_; }
   int target () const { return target_; }
   /* Temporal layers passed now (1..L); 0 before the first frame. */
@@ -160,6 +173,7 @@ class RenditionSelector
 
   std::vector<std::uint32_t> bitrates_;
   std::vector<std::uint32_t> measured_;
+  std::vector<std::uint32_t> floors_;
   int layers_;
   int cur_ = -1;
   int layer_max_ = 0;

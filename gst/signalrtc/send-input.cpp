@@ -127,6 +127,18 @@ set_temporal_layers (GstElement *enc, guint bitrate)
              {"false", "true", "true", "false"});
 }
 
+/* A new @bitrate for a running vp8enc with set_temporal_layers (): the
+ * layers keep their shares. */
+void
+set_layer_bitrates (GstElement *enc, guint bitrate)
+{
+  const std::string b0 = std::to_string (bitrate * 2 / 5),
+                    b1 = std::to_string (bitrate * 3 / 5),
+                    b2 = std::to_string (bitrate);
+  set_array (enc, "temporal-scalability-target-bitrate",
+             {b0.c_str (), b1.c_str (), b2.c_str ()});
+}
+
 /* A video encoder tuned for real-time calls: no look-ahead, constant
  * bitrate, key frames only when asked for (a new peer, a PLI); @layers
  * temporal layers (3 for VP8 in a ladder, else 1). */
@@ -235,6 +247,11 @@ struct SendInput::Rung
   /* input->lock_: */
   Rendition rendition;
   std::vector<GstElement *> chain; /* references */
+  /* The rate for the encoder to take before its next frame (0: none),
+   * and the last it took; its layers (1 or 3). */
+  std::atomic<std::uint32_t> pending_bps{0};
+  std::atomic<std::uint32_t> rate_bps{0};
+  int layers = 1;
 };
 
 SendInput::SendInput (GstBin *bin, const std::string &pad_name,
@@ -506,11 +523,11 @@ SendInput::build_ladder (GstCaps *caps)
       if (GstElement *e = make (factory, &error))
         b.push_back (e);
     }
-    /* 5 % under the rendition's bitrate for RTP headers and
-     * retransmissions, as the single encoder leaves (shared_video_bitrate):
-     * a 720p rung at max-bitrate made 2.6 Mbit/s and with its headers
-     * filled a 3 Mbit/s link until it lost packets. */
-    const auto target = (guint)(0.95 * r.bitrate_bps);
+    /* RungRates::kFill of the rendition's bitrate until calls say what
+     * they carry: room for RTP headers and retransmissions (a 720p rung
+     * at max-bitrate made 2.6 Mbit/s and with its headers filled a
+     * 3 Mbit/s link until it lost packets). */
+    const auto target = (guint)(RungRates::kFill * r.bitrate_bps);
     for (GstElement *e : video_encoder (encoding_, target, layers, &error))
       b.push_back (e);
     branches.push_back (std::move (b));
@@ -542,13 +559,25 @@ SendInput::build_ladder (GstCaps *caps)
     g_object_set (branches[i][2], "caps", size, nullptr);
   }
 
+  std::vector<std::uint32_t> bitrates;
+  for (const Rendition &r : plan)
+    bitrates.push_back (r.bitrate_bps);
   g_mutex_lock (&lock_);
   chain_.push_back ((GstElement *)gst_object_ref_sink (convert));
   for (size_t i = 0; i < branches.size (); i++) {
     rungs_[i]->rendition = plan[i];
+    rungs_[i]->layers = layers;
+    rungs_[i]->rate_bps.store ((guint)(RungRates::kFill * plan[i].bitrate_bps));
     for (GstElement *e : branches[i])
       rungs_[i]->chain.push_back ((GstElement *)gst_object_ref_sink (e));
+    /* The encoder (after queue, videoscale, capsfilter) takes new rates
+     * on its own thread, never while it encodes on another. */
+    g_autoptr (GstPad) enc_sink
+        = gst_element_get_static_pad (branches[i][3], "sink");
+    gst_pad_add_probe (enc_sink, GST_PAD_PROBE_TYPE_BUFFER, on_encoder_input,
+                       rungs_[i].get (), nullptr);
   }
+  rates_ = std::make_unique<RungRates> (std::move (bitrates));
   planned_ = true;
   layers_ = layers;
   g_mutex_unlock (&lock_);
@@ -696,6 +725,60 @@ std::uint32_t
 SendInput::measured_bps (size_t i) const
 {
   return i < rungs_.size () ? rungs_[i]->keyed.rate_bps.load () : 0;
+}
+
+std::uint32_t
+SendInput::rendition_floor (size_t i) const
+{
+  g_mutex_lock (const_cast<GMutex *> (&lock_));
+  std::uint32_t floor = 0;
+  if (planned_ && i < rungs_.size ())
+    floor = rates_ ? rates_->floor (i) : rungs_[i]->rendition.bitrate_bps;
+  g_mutex_unlock (const_cast<GMutex *> (&lock_));
+  return floor;
+}
+
+std::uint32_t
+SendInput::rendition_rate (size_t i) const
+{
+  return i < rungs_.size () ? rungs_[i]->rate_bps.load () : 0;
+}
+
+void
+SendInput::demand (std::uintptr_t call, int i, int next,
+                   std::uint32_t usable_bps)
+{
+  const std::int64_t now = g_get_monotonic_time ();
+  g_mutex_lock (&lock_);
+  if (rates_) {
+    rates_->demand (now, call, i, next, usable_bps);
+    for (size_t r = 0; r < rungs_.size (); r++) {
+      std::uint32_t rate = 0;
+      if (rates_->take_change (now, r, rate) && rate)
+        rungs_[r]->pending_bps.store (rate);
+    }
+  }
+  g_mutex_unlock (&lock_);
+}
+
+/* A rendition encoder's streaming thread, before each frame: a new rate
+ * from demand (). */
+GstPadProbeReturn
+SendInput::on_encoder_input (GstPad *pad, GstPadProbeInfo *, gpointer data)
+{
+  auto *rung = static_cast<Rung *> (data);
+  const std::uint32_t rate = rung->pending_bps.exchange (0);
+  if (!rate || rate == rung->rate_bps.load ())
+    return GST_PAD_PROBE_OK;
+  g_autoptr (GstElement) encoder = gst_pad_get_parent_element (pad);
+  if (!encoder)
+    return GST_PAD_PROBE_OK;
+  GST_DEBUG_OBJECT (encoder, "rendition encoder at %u bit/s", rate);
+  if (rung->layers == 3)
+    set_layer_bitrates (encoder, rate);
+  set_encoder_bitrate (encoder, rate);
+  rung->rate_bps.store (rate);
+  return GST_PAD_PROBE_OK;
 }
 
 int

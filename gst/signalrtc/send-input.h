@@ -78,6 +78,20 @@ class SendInput
   /* What rendition @i's encoder makes, bit/s, smoothed over the last
    * seconds; 0 before it has made a second's worth. Any thread. */
   std::uint32_t measured_bps (size_t i) const;
+  /* The least rendition @i is made at (RungRates::floor): what a call
+   * must carry to take it; its bitrate for input sent as it came. 0
+   * before the plan. Any thread. */
+  std::uint32_t rendition_floor (size_t i) const;
+  /* What rendition @i's encoder was last told to make, bit/s (0: not yet).
+   * Any thread. */
+  std::uint32_t rendition_rate (size_t i) const;
+  /* Call @call takes rendition @i and is switching to @next (-1:
+   * neither) with @usable_bps of its estimate for video: the encoders
+   * follow the narrowest call taking them, within their range
+   * (RungRates). A call that stops saying so is forgotten after a
+   * second. Each encoder takes a new rate on its own streaming thread,
+   * before its next frame. Any thread. */
+  void demand (std::uintptr_t call, int i, int next, std::uint32_t usable_bps);
   /* Temporal layers in each rendition (1: none). */
   int temporal_layers () const;
   /* A key frame of rendition @i, for a peer that has no picture of it
@@ -106,6 +120,9 @@ class SendInput
                                       gpointer user_data);
   static GstPadProbeReturn on_event (GstPad *pad, GstPadProbeInfo *info,
                                      gpointer user_data);
+  static GstPadProbeReturn on_encoder_input (GstPad *pad,
+                                             GstPadProbeInfo *info,
+                                             gpointer user_data);
   struct Keyed;
   struct Rung;
   bool build_chain (GstCaps *caps);
@@ -135,6 +152,7 @@ class SendInput
   /* The ladder's boxes, and one rung per box (the vector is fixed). */
   std::vector<Rendition> ladder_;
   std::vector<std::unique_ptr<Rung>> rungs_;
+  std::unique_ptr<RungRates> rates_; /* lock_; made with the plan */
   bool planned_ = false; /* lock_ */
   int layers_ = 1;       /* lock_ */
   std::function<void ()> on_eos_;

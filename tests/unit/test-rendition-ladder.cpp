@@ -94,3 +94,92 @@ TEST (RenditionLadder, EmptyLadderPlansNothing)
 }
 
 }  // namespace
+
+namespace {
+
+using signalrtc::RungRates;
+
+/* 720p at 2.5 Mbit/s, 360p at 800 kbit/s, 180p at 250 kbit/s. */
+RungRates
+default_rates ()
+{
+  return RungRates ({2500000, 800000, 250000});
+}
+
+TEST (RungRates, FollowTheNarrowestCallWithinTheirRange)
+{
+  struct Step
+  {
+    const char *what;
+    std::int64_t at_us;
+    std::uintptr_t call;
+    int rung, next;
+    std::uint32_t usable;
+    std::uint32_t rates[3]; /* expected after the step */
+  } steps[] = {
+      {"nobody: every rendition at its bitrate", 0, 0, -1, -1, 0,
+       {2375000, 760000, 237500}},
+      {"a wide call on 720p: still its bitrate", 0, 1, 0, -1, 9000000,
+       {2375000, 760000, 237500}},
+      {"a 1 Mbit/s call on 360p: at its bitrate (the call carries more)", 0,
+       2, 1, -1, 900000, {2375000, 760000, 237500}},
+      {"that call's estimate falls: 360p follows it", 100000, 2, 1, -1,
+       600000, {2375000, 570000, 237500}},
+      {"a narrower call joins 360p: the narrowest counts", 200000, 3, 1, -1,
+       500000, {2375000, 475000, 237500}},
+      {"under the floor: the floor (half the bitrate)", 300000, 3, 1, -1,
+       100000, {2375000, 380000, 237500}},
+      {"switching from 360p to 180p: both follow it", 400000, 3, 1, 2,
+       200000, {2375000, 380000, 190000}},
+      {"switched: 360p back to the other call", 500000, 3, 2, -1, 200000,
+       {2375000, 570000, 190000}},
+      {"the wide call on 720p at a 1.5 Mbit/s estimate", 600000, 1, 0, -1,
+       1500000, {1425000, 570000, 190000}},
+      {"the 360p call said nothing for a second: gone", 1'200'001, 1, 0, -1,
+       1500000, {1425000, 760000, 190000}},
+  };
+  RungRates rates = default_rates ();
+  for (const Step &s : steps) {
+    if (s.rung >= 0)
+      rates.demand (s.at_us, s.call, s.rung, s.next, s.usable);
+    for (size_t r = 0; r < 3; r++)
+      EXPECT_EQ (rates.rate (s.at_us, r), s.rates[r])
+          << s.what << ", rendition " << r;
+  }
+}
+
+TEST (RungRates, TellTheEncoderOnlyMovesWorthAReconfiguration)
+{
+  struct Step
+  {
+    std::uint32_t usable; /* the one call on 360p */
+    bool told;
+    std::uint32_t rate;
+  } steps[] = {
+      {900000, true, 760000},  /* first: always told */
+      {790000, false, 0},      /* 750500: within 5 % of 760000 */
+      {700000, true, 665000},  /* 12.5 % down */
+      {690000, false, 0},      /* 655500: 1.4 % */
+      {405000, true, 384750},  /* down to near the floor */
+      {395000, true, 380000},  /* the floor itself, however close */
+      {100000, false, 0},      /* still the floor */
+      {5000000, true, 760000}, /* back to the bitrate at once */
+  };
+  RungRates rates = default_rates ();
+  std::int64_t now = 0;
+  for (const Step &s : steps) {
+    rates.demand (now, 7, 1, -1, s.usable);
+    std::uint32_t rate = 0;
+    EXPECT_EQ (rates.take_change (now, 1, rate), s.told) << s.usable;
+    if (s.told) {
+      EXPECT_EQ (rate, s.rate) << s.usable;
+    }
+    now += 100000;
+  }
+  EXPECT_EQ (rates.floor (1), 400000u);
+  EXPECT_EQ (rates.floor (5), 0u);
+  std::uint32_t rate = 0;
+  EXPECT_FALSE (rates.take_change (now, 5, rate));
+}
+
+}  // namespace

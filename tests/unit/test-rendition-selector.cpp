@@ -235,18 +235,36 @@ class Link
       sel_.set_ceiling ((std::int64_t)(max_bps - kAudio));
   }
 
+  /* Each rendition's encoder follows the estimate down to half its
+   * bitrate (RungRates). */
+  void set_elastic ()
+  {
+    std::vector<std::uint32_t> floors;
+    for (int r = 0; r < count_; r++)
+      floors.push_back ((std::uint32_t)(sel_.cost (r, 2) / 2));
+    sel_.set_floors (floors);
+    elastic_ = true;
+  }
+
   /* Runs until @until_us with the link carrying capacity (@now) bit/s. */
   void run (std::int64_t until_us,
             const std::function<double (std::int64_t)> &capacity)
   {
     for (; now_ < until_us; now_ += kFrameUs, index_++) {
       /* Padding makes the video up to what the selector asks. */
-      const double sent
-          = std::max (sel_.rendition () >= 0
-                          ? sel_.cost (sel_.rendition (), sel_.layers () - 1)
-                          : 0,
-                      sel_.padding_to_bps ())
-            + kAudio;
+      double media = 0;
+      if (sel_.rendition () >= 0) {
+        const int r = sel_.rendition (), l = sel_.layers () - 1;
+        media = sel_.cost (r, l);
+        if (elastic_) {
+          /* The encoder follows the estimate between floor and bitrate. */
+          const double share = sel_.cost (r, l) / sel_.cost (r, 2);
+          media = std::clamp (estimate_ - kAudio,
+                              sel_.floor_cost (r, 2), sel_.cost (r, 2))
+                  * share;
+        }
+      }
+      const double sent = std::max (media, sel_.padding_to_bps ()) + kAudio;
       padded_us_ += sel_.padding_to_bps () > 0 ? kFrameUs : 0;
       const double cap = capacity (now_);
       const double dt = kFrameUs / 1e6;
@@ -325,6 +343,7 @@ class Link
   std::int64_t congested_us_ = 0;
   std::int64_t padded_us_ = 0;
   double max_bps_;
+  bool elastic_ = false;
   std::vector<Passed> passed_;
 };
 
@@ -341,9 +360,11 @@ struct LinkCase
 };
 
 void
-check_link (const LinkCase &c, bool pad)
+check_link (const LinkCase &c, bool pad, bool elastic = false)
 {
   Link link (kLadder, 3, pad);
+  if (elastic)
+    link.set_elastic ();
   link.run (120 * kS, [&] (std::int64_t) { return c.capacity; });
   auto by = link.frames_by_rendition (60 * kS, 120 * kS);
   size_t total = 0;
@@ -356,9 +377,9 @@ check_link (const LinkCase &c, bool pad)
   EXPECT_GE (share, c.min_share) << c.capacity;
   EXPECT_GE (fps, c.min_fps) << c.capacity;
   EXPECT_LE (congested, c.max_congested) << c.capacity;
-  printf ("%slink %8.0f: rendition %d for %.2f of the last minute, %.1f fps, "
+  printf ("%s%slink %8.0f: rendition %d for %.2f of the last minute, %.1f fps, "
           "congested %.3f, padded %.1f s, %u switches, longest gap %lld ms\n",
-          pad ? "padding, " : "", c.capacity, c.rendition, share, fps,
+          pad ? "padding, " : "", elastic ? "elastic, " : "", c.capacity, c.rendition, share, fps,
           congested, link.padded_us () / 1e6, link.selector ().switches (),
           (long long)(link.max_gap_us () / kMs));
 }
@@ -396,6 +417,57 @@ TEST (RenditionSelector, PaddingProbesKeepTheFrameRate)
   };
   for (const LinkCase &c : cases)
     check_link (c, true);
+}
+
+/* Encoders that follow the calls down to half their bitrates: a
+ * rendition is stepped up to only when the link carries its full bitrate
+ * (2 Mbit/s stays at 640x360 rather than 720p at 1.3 Mbit/s), so the
+ * links settle where they did ... */
+TEST (RenditionSelector, ElasticRenditionsSettleAsBefore)
+{
+  const LinkCase cases[] = {
+      {10'000'000, 0, 1.00, 29.9, 0.00},
+      {3'000'000, 0, 1.00, 29.9, 0.00},
+      {2'000'000, 1, 1.00, 29.9, 0.02},
+      {1'000'000, 1, 1.00, 29.9, 0.01},
+      {500'000, 2, 1.00, 29.9, 0.02},
+  };
+  for (const LinkCase &c : cases)
+    check_link (c, true, true);
+}
+
+/* ... but a link that falls between two renditions keeps the upper one,
+ * at what the link carries: 3 Mbit/s then 1.6 Mbit/s keeps 720p (at 1.4
+ * Mbit/s), 1 Mbit/s then 600 kbit/s keeps 640x360; fixed bitrates go
+ * down a rendition each time. Never a gap in the frames. */
+TEST (RenditionSelector, ElasticRenditionsKeepTheUpperOneOnAFall)
+{
+  struct Case
+  {
+    double before, after;
+    int rendition_before, fixed_after, elastic_after;
+  } cases[] = {
+      {3'000'000, 1'600'000, 0, 1, 0},
+      {1'000'000, 600'000, 1, 2, 1},
+  };
+  for (const Case &c : cases) {
+    for (bool elastic : {false, true}) {
+      Link link (kLadder, 3, true);
+      if (elastic)
+        link.set_elastic ();
+      link.run (60 * kS, [&] (std::int64_t) { return c.before; });
+      ASSERT_EQ (link.selector ().rendition (), c.rendition_before)
+          << c.before;
+      const std::int64_t step = link.now ();
+      link.run (step + 60 * kS, [&] (std::int64_t) { return c.after; });
+      EXPECT_EQ (link.selector ().rendition (),
+                 elastic ? c.elastic_after : c.fixed_after)
+          << c.before << " -> " << c.after << (elastic ? ", elastic" : "");
+      EXPECT_EQ (link.selector ().layers (), 3) << c.after;
+      EXPECT_GE (link.fps (step + 30 * kS, step + 60 * kS), 29.5) << c.after;
+      EXPECT_LE (link.max_gap_us (), 200 * kMs) << c.after;
+    }
+  }
 }
 
 /* The estimate cannot exceed max-bitrate (2.5 Mbit/s) and the 720p

@@ -27,6 +27,7 @@
  * Runs inside scripts/isolated (the wrapper sees to it): all WebRTC is on
  * loopback. No figure here is asserted anywhere; the table is the output.
  */
+#include "tests/bench/janus-anchor.h"
 #include "tests/integration/hub-process.h"
 
 #include <gst/gst.h>
@@ -46,6 +47,10 @@
 
 namespace {
 
+using signalrtc::bench::JanusPorts;
+using signalrtc::bench::JanusServer;
+using signalrtc::bench::JanusVeth;
+using signalrtc::bench::JanusViewers;
 using signalrtc::test::HubProcess;
 
 struct Options
@@ -54,10 +59,14 @@ struct Options
   int seconds = 10;
   int width = 1280, height = 720;
   int bitrate = 2000000;
+  /* And "janus" when it is installed (main ()). */
   std::vector<std::string> modes{"shared", "per-viewer"};
   int point_timeout = 0; /* s; 0: point_deadline_s () */
   /* More signalrtcsink properties, e.g. "congestion-control=none". */
   std::string sink_props;
+  /* The janus mode's feed: VP8 and Opus (the issue's anchor), or VP8
+   * alone, as the shared sender sends. */
+  bool janus_audio = true;
 };
 
 double
@@ -106,16 +115,15 @@ idle_seconds ()
   return (idle + iowait) / (double)sysconf (_SC_CLK_TCK);
 }
 
-/* One gst-launch sender process. */
+/* One sender process: gst-launch of @pipeline, or any @args. */
 class Sender
 {
  public:
-  Sender (const std::string &pipeline)
+  explicit Sender (const std::string &pipeline)
+      : Sender (launch_args (pipeline))
+  {}
+  explicit Sender (const std::vector<std::string> &args)
   {
-    std::vector<std::string> args = {"gst-launch-1.0", "-q"};
-    std::istringstream words (pipeline);
-    for (std::string w; words >> w;)
-      args.push_back (w);
     std::vector<const char *> argv;
     for (auto &a : args)
       argv.push_back (a.c_str ());
@@ -124,7 +132,7 @@ class Sender
     process_
         = g_subprocess_newv (argv.data (), G_SUBPROCESS_FLAGS_NONE, &error);
     if (!process_)
-      g_printerr ("bench-fanout: cannot start gst-launch: %s\n",
+      g_printerr ("bench-fanout: cannot start %s: %s\n", args[0].c_str (),
                   error->message);
   }
   ~Sender ()
@@ -144,6 +152,15 @@ class Sender
   }
 
  private:
+  static std::vector<std::string> launch_args (const std::string &pipeline)
+  {
+    std::vector<std::string> args = {"gst-launch-1.0", "-q"};
+    std::istringstream words (pipeline);
+    for (std::string w; words >> w;)
+      args.push_back (w);
+    return args;
+  }
+
   GSubprocess *process_ = nullptr;
 };
 
@@ -265,7 +282,10 @@ struct Row
   double min_pct = 0, median_pct = 0;
   double mbps = 0; /* video received per viewer */
   int receiving = 0;
+  double feeder_cores = 0; /* janus: the process that encodes its feed */
+  std::string info = "-";  /* janus: its version; one word */
   bool skipped = false;
+  std::string skip_reason; /* when skipped; else the usual one */
   std::string error;
 
   /* Every viewer got at least 95 % of the frames: the point is usable
@@ -284,17 +304,23 @@ spin (double seconds)
     g_main_context_iteration (nullptr, FALSE), g_usleep (10000);
 }
 
+/* Every mode's picture, as gst-launch words. */
+std::string
+raw_video (const Options &o)
+{
+  /* Moving SMPTE bars with their noise patch: vp8enc sends close to its
+   * 2 Mbit/s target at 720p (a bouncing ball comes out near 0.2). */
+  return "videotestsrc is-live=true pattern=smpte horizontal-speed=8 "
+         "! video/x-raw,width="
+         + std::to_string (o.width) + ",height=" + std::to_string (o.height)
+         + ",framerate=30/1 ";
+}
+
 std::string
 sender_pipeline (const Options &o, const std::string &hub_url, int n,
                  bool per_viewer)
 {
-  /* Moving SMPTE bars with their noise patch: vp8enc sends close to its
-   * 2 Mbit/s target at 720p (a bouncing ball comes out near 0.2). */
-  std::string pattern = "videotestsrc is-live=true pattern=smpte "
-                        "horizontal-speed=8 "
-                        "! video/x-raw,width="
-                        + std::to_string (o.width) + ",height="
-                        + std::to_string (o.height) + ",framerate=30/1 ";
+  std::string pattern = raw_video (o);
   std::string sink_props = " hub-url=" + hub_url + " video-bitrate="
                            + std::to_string (o.bitrate) + " stats-interval=0 "
                            + o.sink_props;
@@ -308,24 +334,13 @@ sender_pipeline (const Options &o, const std::string &hub_url, int n,
   return line;
 }
 
-Row
-measure (const Options &o, const std::string &mode, int n)
+/* The N viewers join, receive, steady; then the window: @sender's (and
+ * @feeder's, if any) CPU and the frames each viewer got. @V: Viewers or
+ * JanusViewers. */
+template <typename V>
+void
+watch (const Options &o, int n, V &viewers, GPid sender, GPid feeder, Row &row)
 {
-  Row row{mode, n};
-  HubProcess hub;
-  g_autoptr (GError) error = nullptr;
-  if (!hub.start (0, &error)) {
-    row.error = error->message;
-    return row;
-  }
-  const bool per_viewer = mode == "per-viewer";
-  Sender sender (sender_pipeline (o, hub.url (), n, per_viewer));
-  spin (1.5);
-  Viewers viewers (hub.url (), n, per_viewer);
-  if (!viewers.play ()) {
-    row.error = "viewers did not start";
-    return row;
-  }
   /* Viewers join ten at a time, as an audience does, not all in one
    * millisecond: a hundred DTLS handshakes at once are a different
    * benchmark (setup), and starve the calls already up. */
@@ -357,15 +372,18 @@ measure (const Options &o, const std::string &mode, int n)
   }
   auto before = viewers.frames ();
   guint64 bytes0 = viewers.total_bytes ();
-  double cpu0 = cpu_seconds (sender.pid ()), own0 = own_cpu_seconds ();
+  double cpu0 = cpu_seconds (sender), own0 = own_cpu_seconds ();
+  double feed0 = feeder ? cpu_seconds (feeder) : 0;
   double idle0 = idle_seconds (), t0 = now_s ();
   spin (o.seconds);
-  double cpu1 = cpu_seconds (sender.pid ()), own1 = own_cpu_seconds ();
+  double cpu1 = cpu_seconds (sender), own1 = own_cpu_seconds ();
+  double feed1 = feeder ? cpu_seconds (feeder) : 0;
   double idle1 = idle_seconds (), t1 = now_s ();
   auto after = viewers.frames ();
   row.mbps
       = (double)(viewers.total_bytes () - bytes0) * 8 / (t1 - t0) / n / 1e6;
   row.sender_cores = (cpu1 - cpu0) / (t1 - t0);
+  row.feeder_cores = (feed1 - feed0) / (t1 - t0);
   row.viewer_cores = (own1 - own0) / (t1 - t0);
   row.idle_cores = (idle1 - idle0) / (t1 - t0);
   std::vector<double> pct;
@@ -375,6 +393,74 @@ measure (const Options &o, const std::string &mode, int n)
   std::sort (pct.begin (), pct.end ());
   row.min_pct = pct.front ();
   row.median_pct = pct[pct.size () / 2];
+}
+
+/* The janus point: the veth, Janus, its feeder (this program with --feed),
+ * then the viewers. Everything it starts goes with its destructors, or
+ * with the point's process group. */
+Row
+measure_janus (const Options &o, int n)
+{
+  Row row{"janus", n};
+  g_autoptr (GError) error = nullptr;
+  JanusVeth veth;
+  if (!veth.up (&error)) {
+    row.error = std::string ("no veth for Janus's ICE: ") + error->message;
+    return row;
+  }
+  JanusServer janus (o.janus_audio);
+  if (!janus.start (&error)) {
+    row.error = error->message;
+    return row;
+  }
+  row.info = janus.version ();
+  const JanusPorts &p = janus.ports ();
+  Sender feeder (std::vector<std::string>{
+      "/proc/self/exe", "--size",
+      std::to_string (o.width) + "x" + std::to_string (o.height), "--bitrate",
+      std::to_string (o.bitrate), "--janus-audio", o.janus_audio ? "yes" : "no",
+      "--feed",
+      std::to_string (p.video) + ":" + std::to_string (p.video_rtcp) + ":"
+          + std::to_string (p.audio)});
+  /* As long as the shared sender gets, and its first RTCP report reaches
+   * Janus (a viewer's first PLI finds its way back only then). */
+  spin (2.5);
+  if (!feeder.pid ()) {
+    row.error = "the feeder did not start";
+    return row;
+  }
+  JanusViewers viewers (janus.url (), n);
+  if (!viewers.play ()) {
+    row.error = "viewers did not start";
+    return row;
+  }
+  watch (o, n, viewers, janus.pid (), feeder.pid (), row);
+  if (row.receiving < n && !viewers.first_error ().empty ())
+    row.error = "a viewer failed: " + viewers.first_error ();
+  return row;
+}
+
+Row
+measure (const Options &o, const std::string &mode, int n)
+{
+  if (mode == "janus")
+    return measure_janus (o, n);
+  Row row{mode, n};
+  HubProcess hub;
+  g_autoptr (GError) error = nullptr;
+  if (!hub.start (0, &error)) {
+    row.error = error->message;
+    return row;
+  }
+  const bool per_viewer = mode == "per-viewer";
+  Sender sender (sender_pipeline (o, hub.url (), n, per_viewer));
+  spin (1.5);
+  Viewers viewers (hub.url (), n, per_viewer);
+  if (!viewers.play ()) {
+    row.error = "viewers did not start";
+    return row;
+  }
+  watch (o, n, viewers, sender.pid (), 0, row);
   return row;
 }
 
@@ -382,36 +468,41 @@ measure (const Options &o, const std::string &mode, int n)
 void
 print_row (const Row &r)
 {
-  printf ("ROW %s %d %.6f %.6f %.6f %.4f %.4f %.6f %d %s\n", r.mode.c_str (),
-          r.n, r.sender_cores, r.viewer_cores, r.idle_cores, r.min_pct,
-          r.median_pct, r.mbps, r.receiving, r.error.c_str ());
+  printf ("ROW %s %d %.6f %.6f %.6f %.4f %.4f %.6f %d %.6f %s %s\n",
+          r.mode.c_str (), r.n, r.sender_cores, r.viewer_cores, r.idle_cores,
+          r.min_pct, r.median_pct, r.mbps, r.receiving, r.feeder_cores,
+          r.info.c_str (), r.error.c_str ());
   fflush (stdout);
 }
 
 bool
 parse_row (const std::string &line, Row *r)
 {
-  char mode[32];
+  char mode[32], info[64];
   int consumed = 0;
-  if (sscanf (line.c_str (), "ROW %31s %d %lf %lf %lf %lf %lf %lf %d %n", mode,
-              &r->n, &r->sender_cores, &r->viewer_cores, &r->idle_cores,
-              &r->min_pct, &r->median_pct, &r->mbps, &r->receiving, &consumed)
-          < 9
+  if (sscanf (line.c_str (),
+              "ROW %31s %d %lf %lf %lf %lf %lf %lf %d %lf %63s %n", mode, &r->n,
+              &r->sender_cores, &r->viewer_cores, &r->idle_cores, &r->min_pct,
+              &r->median_pct, &r->mbps, &r->receiving, &r->feeder_cores, info,
+              &consumed)
+          < 11
       || consumed == 0)
     return false;
   r->mode = mode;
+  r->info = info;
   r->error = line.substr (consumed);
   return true;
 }
 
 /* How long a point may take: joining, every viewer receiving (30 s + 0.5 s
- * a viewer), steadying (15 s), the window, and a margin for tearing down. */
+ * a viewer), steadying (15 s), the window, and a margin for tearing down;
+ * janus also starts (10 s at most) and so does its feeder. */
 int
-point_deadline_s (const Options &o, int n)
+point_deadline_s (const Options &o, const std::string &mode, int n)
 {
   if (o.point_timeout > 0)
     return o.point_timeout;
-  return 60 + n + 15 + o.seconds + 30;
+  return 60 + n + 15 + o.seconds + 30 + (mode == "janus" ? 15 : 0);
 }
 
 /* Runs one point in a child (this program with --point MODE N and the same
@@ -445,7 +536,7 @@ run_point (char **argv, const Options &o, const std::string &mode, int n)
   const GPid pid = (GPid)atoi (g_subprocess_get_identifier (child));
   GInputStream *out = g_subprocess_get_stdout_pipe (child);
   g_autoptr (GDataInputStream) lines = g_data_input_stream_new (out);
-  const int deadline = point_deadline_s (o, n);
+  const int deadline = point_deadline_s (o, mode, n);
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   GSource *timer = g_timeout_source_new_seconds (deadline);
   g_source_set_callback (
@@ -524,6 +615,39 @@ marginal_cost (const std::vector<Row> &rows, const std::string &mode,
   return slope (*a, *b);
 }
 
+/* What one more viewer costs in modes @a and @b over the same viewers:
+ * slopes from the smallest to the largest N served in both. FALSE when
+ * there are not two such N. */
+bool
+marginal_costs_alike (const std::vector<Row> &rows, const std::string &a,
+                      const std::string &b, double *cost_a, double *cost_b,
+                      int *from, int *to)
+{
+  auto served = [&] (const std::string &mode, int n) -> const Row * {
+    for (const auto &r : rows)
+      if (r.mode == mode && r.n == n && r.served ())
+        return &r;
+    return nullptr;
+  };
+  const Row *a0 = nullptr, *a1 = nullptr, *b0 = nullptr, *b1 = nullptr;
+  for (const auto &r : rows) {
+    const Row *other = r.mode == a && r.served () ? served (b, r.n) : nullptr;
+    if (!other)
+      continue;
+    if (!a0 || r.n < a0->n)
+      a0 = &r, b0 = other;
+    if (!a1 || r.n > a1->n)
+      a1 = &r, b1 = other;
+  }
+  if (!a0 || a1->n <= a0->n)
+    return false;
+  *cost_a = slope (*a0, *a1);
+  *cost_b = slope (*b0, *b1);
+  *from = a0->n;
+  *to = a1->n;
+  return true;
+}
+
 }  // namespace
 
 int
@@ -532,6 +656,8 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   Options o;
   std::string point; /* MODE:N: run that one point, print its row */
+  std::string feed;  /* V:VR:A: be a janus point's feeder */
+  bool modes_given = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i], value = argv[i + 1];
     if (key == "--viewers") {
@@ -551,7 +677,12 @@ main (int argc, char **argv)
       o.sink_props = value;
     } else if (key == "--point") {
       point = value;
+    } else if (key == "--feed") {
+      feed = value;
+    } else if (key == "--janus-audio") {
+      o.janus_audio = value != "no";
     } else if (key == "--modes") {
+      modes_given = true;
       o.modes.clear ();
       std::istringstream list (value);
       for (std::string v; std::getline (list, v, ',');)
@@ -559,11 +690,22 @@ main (int argc, char **argv)
     } else {
       g_printerr ("usage: bench-fanout [--viewers 1,5,25] [--seconds 10] "
                   "[--size 1280x720] [--bitrate 2000000] "
-                  "[--modes shared,per-viewer] [--point-timeout S] "
-                  "[--sink-props 'PROP=VALUE ...']\n");
+                  "[--modes shared,per-viewer,janus] [--janus-audio yes|no] "
+                  "[--point-timeout S] [--sink-props 'PROP=VALUE ...']\n");
       return 2;
     }
   }
+  if (!feed.empty ()) {
+    /* A janus point's feeder, until the point kills it. */
+    JanusPorts ports;
+    sscanf (feed.c_str (), "%u:%u:%u", &ports.video, &ports.video_rtcp,
+            &ports.audio);
+    return signalrtc::bench::run_janus_feeder (raw_video (o), o.bitrate,
+                                               o.janus_audio, ports);
+  }
+  const bool janus_installed = !signalrtc::bench::janus_binary ().empty ();
+  if (!modes_given && janus_installed)
+    o.modes.push_back ("janus");
   if (HubProcess::binary ().empty ()) {
     g_printerr ("bench-fanout: set SIGNALRTC_HUB (the wrapper does)\n");
     return 2;
@@ -580,6 +722,17 @@ main (int argc, char **argv)
 
   std::vector<Row> rows;
   for (const auto &mode : o.modes) {
+    if (mode == "janus" && !janus_installed) {
+      g_printerr ("# janus: not run: janus is not installed (no janus on "
+                  "PATH nor /usr/bin/janus; scripts/deps installs Debian's)\n");
+      for (int n : o.viewers) {
+        Row r{mode, n};
+        r.skipped = true;
+        r.skip_reason = "janus is not installed";
+        rows.push_back (r);
+      }
+      continue;
+    }
     int saturated_at = 0;
     for (int n : o.viewers) {
       Row r{mode, n};
@@ -591,9 +744,16 @@ main (int argc, char **argv)
         continue;
       }
       r = run_point (argv, o, mode, n);
-      g_printerr ("# %s N=%d: sender %.2f cores, viewers %.2f, idle %.2f, "
+      /* Killed or not, the point leaves the namespace as it found it:
+       * loopback alone, for the next point of any mode. */
+      if (mode == "janus")
+        JanusVeth::remove ();
+      char feeder[32] = "";
+      if (mode == "janus")
+        snprintf (feeder, sizeof feeder, " (feeder %.2f)", r.feeder_cores);
+      g_printerr ("# %s N=%d: sender %.2f cores%s, viewers %.2f, idle %.2f, "
                   "frames min %.0f%% median %.0f%%, %d/%d receiving %s\n",
-                  mode.c_str (), n, r.sender_cores, r.viewer_cores,
+                  mode.c_str (), n, r.sender_cores, feeder, r.viewer_cores,
                   r.idle_cores, r.min_pct, r.median_pct, r.receiving, n,
                   r.error.c_str ());
       /* Per viewer, a point not served means more encoders than the
@@ -619,9 +779,10 @@ main (int argc, char **argv)
       if (r.mode != mode)
         continue;
       if (r.skipped) {
-        printf ("| %d | %s | not run: a smaller N saturated the machine or "
-                "did not end | | | | | | |\n",
-                r.n, r.mode.c_str ());
+        printf ("| %d | %s | not run: %s | | | | | | |\n", r.n, r.mode.c_str (),
+                r.skip_reason.empty ()
+                    ? "a smaller N saturated the machine or did not end"
+                    : r.skip_reason.c_str ());
         continue;
       }
       if (!r.error.empty ()) {
@@ -643,18 +804,70 @@ main (int argc, char **argv)
     }
   }
 
+  auto ran = [&] (const char *mode) {
+    return std::find (o.modes.begin (), o.modes.end (), mode) != o.modes.end ();
+  };
+  /* What the janus rows' sender is, and what its feed cost. */
+  std::string feeders, version;
+  for (const auto &r : rows) {
+    if (r.mode != "janus" || r.skipped || !r.error.empty ())
+      continue;
+    char one[64];
+    snprintf (one, sizeof one, "%s%.3f at N = %d", feeders.empty () ? "" : ", ",
+              r.feeder_cores, r.n);
+    feeders += one;
+    version = r.info;
+  }
+  if (!feeders.empty ())
+    printf ("\njanus: \"sender CPU\" is the janus process (Janus %s, "
+            "streaming plugin, HTTP API, ICE on 127.0.0.2 of a veth), fed "
+            "%s RTP by a process of its own; that feeder (the encode) took, "
+            "in cores: %s\n",
+            version.c_str (), o.janus_audio ? "VP8 + Opus" : "VP8",
+            feeders.c_str ());
+
   /* The ratio the issue asks for, over served points only. */
   int sf = 0, st = 0, pf = 0, pt = 0;
   double shared = marginal_cost (rows, "shared", &sf, &st);
   double per = marginal_cost (rows, "per-viewer", &pf, &pt);
+  printf ("\n");
   if (shared > 0 && per > 0)
-    printf ("\nmarginal viewer: shared encoder %.4f cores (N %d to %d), one "
+    printf ("marginal viewer: shared encoder %.4f cores (N %d to %d), one "
             "encoder per viewer %.4f cores (N %d to %d): ratio %.3f (1/%.0f)\n",
             shared, sf, st, per, pf, pt, shared / per, per / shared);
-  else
-    printf ("\nmarginal viewer: not enough served points to compare "
+  else if (ran ("per-viewer"))
+    printf ("marginal viewer: not enough served points to compare "
             "(shared %.4f, per-viewer %.4f)\n",
             shared, per);
+  /* The anchor: no more per viewer than Janus, in the same run and over
+   * the same N. */
+  double mine = 0, theirs = 0;
+  int jf = 0, jt = 0;
+  if (ran ("janus") && ran ("shared")) {
+    /* Bytes cost too: the shared sender's rate follows its estimate (up
+     * to max-bitrate), the feeder's stays at --bitrate. */
+    auto mbps_at = [&] (const char *mode, int n) {
+      for (const auto &r : rows)
+        if (r.mode == mode && r.n == n)
+          return r.mbps;
+      return 0.0;
+    };
+    if (marginal_costs_alike (rows, "shared", "janus", &mine, &theirs, &jf,
+                              &jt))
+      printf ("marginal viewer against Janus (this run, N %d to %d served in "
+              "both): shared encoder %.4f cores, Janus %.4f cores: ratio "
+              "%.3f (target <= 1: %s); video per viewer at N %d: shared "
+              "%.2f, Janus %.2f Mbit/s%s\n",
+              jf, jt, mine, theirs, theirs > 0 ? mine / theirs : 0.0,
+              mine <= theirs ? "met" : "not met", jt, mbps_at ("shared", jt),
+              mbps_at ("janus", jt),
+              o.janus_audio ? "; Janus also forwards Opus, the shared sender "
+                              "sends video only"
+                            : "");
+    else
+      printf ("marginal viewer against Janus: not enough N served in both "
+              "modes to compare\n");
+  }
   int most = 0;
   for (const auto &r : rows)
     if (r.mode == "shared" && r.served ())

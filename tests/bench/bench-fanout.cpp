@@ -2,6 +2,8 @@
  *
  *   tests/bench/run-fanout-bench [--viewers 1,5,25,50,100] [--seconds 10]
  *                                [--size 1280x720] [--bitrate 2000000]
+ *                                [--modes shared,per-viewer,janus]
+ *                                [--janus-audio yes|no]
  *                                [--point-timeout S]
  *                                [--sink-props "congestion-control=none"]
  *
@@ -10,12 +12,24 @@
  *    into one signalrtcsink "cam" (encoded once, VP8), called by N viewers;
  *  - per-viewer: the same pattern teed into N signalrtcsink users cam0..,
  *    each encoding for its one viewer (one encoder per viewer, as
- *    gst-plugins-rs webrtcsink does per consumer).
+ *    gst-plugins-rs webrtcsink does per consumer);
+ *  - janus, the anchor: the same N viewers watching Janus's streaming
+ *    plugin (Debian's janus, a process of our own with a configuration of
+ *    our own, janus-anchor.cpp), fed by a feeder process that encodes the
+ *    same pattern with signalrtcsink's VP8 settings at --bitrate, plus an
+ *    Opus tone (--janus-audio no: video only, as the shared sender sends),
+ *    as RTP. Its "sender CPU" is the janus process: the fan-out's cost;
+ *    the feeder's (the encode) is shown under the table. Janus gathers no
+ *    ICE candidate on loopback, so this point adds a veth carrying
+ *    127.0.0.2/32 to the namespace, and both sides use that address.
+ *    Without janus installed the mode is shown as not run.
  * The N viewers live in this process: signalrtcbin elements with
- * decode=false, each calling its sender, depayloading without decoding and
- * counting frames at a fakesink. Sender CPU comes from /proc/PID/stat
- * (utime + stime) over a steady window once every viewer receives; frames
- * delivered per viewer are counted over the same window.
+ * decode=false, each calling its sender (for janus: webrtcbins signaled
+ * over Janus's HTTP API, with the same depayloader settings), depayloading
+ * without decoding and counting frames at a fakesink. Sender CPU comes
+ * from /proc/PID/stat (utime + stime) over a steady window once every
+ * viewer receives; frames delivered per viewer are counted over the same
+ * window.
  *
  * Each point (a mode and an N) runs in a child process of its own, in a
  * process group of its own with its hub and sender, and has a deadline

@@ -535,7 +535,7 @@ run_janus_feeder (const std::string &raw_video, int bitrate, bool audio,
   g_object_set (venc, "deadline", (gint64)1, "lag-in-frames", 0,
                 "keyframe-max-dist", 3000, "cpu-used", 4, "target-bitrate",
                 bitrate, "buffer-size", 1000, "buffer-initial-size", 500,
-                "buffer-optimal-size", 600, nullptr);
+                "buffer-optimal-size", 600, "overshoot", 15, nullptr);
   gst_util_set_object_arg (G_OBJECT (venc), "end-usage", "cbr");
   gst_util_set_object_arg (G_OBJECT (venc), "error-resilient", "default");
   if (audio) {

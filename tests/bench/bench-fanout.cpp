@@ -873,8 +873,10 @@ main (int argc, char **argv)
               "%.3f (target <= 1: %s); video per viewer at N %d: shared "
               "%.2f, Janus %.2f Mbit/s%s\n",
               jf, jt, mine, theirs, theirs > 0 ? mine / theirs : 0.0,
-              mine <= theirs ? "met" : "not met", jt, mbps_at ("shared", jt),
-              mbps_at ("janus", jt),
+              mine <= 0 || theirs <= 0 ? "a slope <= 0 is noise, not a cost"
+              : mine <= theirs         ? "met"
+                                       : "not met",
+              jt, mbps_at ("shared", jt), mbps_at ("janus", jt),
               o.janus_audio ? "; Janus also forwards Opus, the shared sender "
                               "sends video only"
                             : "");

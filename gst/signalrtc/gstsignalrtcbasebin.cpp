@@ -84,7 +84,7 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_CONGESTION_CONTROL GST_SIGNALRTC_CONGESTION_CONTROL_GCC
 #define DEFAULT_MIN_BITRATE 100000
 #define DEFAULT_MAX_BITRATE 2500000
-#define DEFAULT_VIDEO_RENDITIONS ""
+#define DEFAULT_VIDEO_RENDITIONS signalrtc::RenditionLadder::kDefault
 
 GType
 gst_signalrtc_video_codec_get_type (void)
@@ -1680,17 +1680,17 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
           "With congestion control, raw video is encoded once per rendition "
           "of this ladder, and each call gets the one its own bandwidth "
           "estimate carries, switching at key frames: a comma-separated "
-          "list of WIDTHxHEIGHT:BITRATE (bit/s, at most 4), e.g. "
-          "\"1280x720:2500000,640x360:800000,320x180:250000\". Each is "
+          "list of WIDTHxHEIGHT:BITRATE (bit/s, at most 4). Each is "
           "fitted inside its box keeping the input's shape, never larger "
-          "than the input (a smaller input gets fewer). VP8 renditions "
-          "have three temporal layers, which a call drops (to 15 or 7.5 "
-          "frames/s) on the way between renditions. Empty: one encoder for "
-          "every call, at what the lowest estimate carries. Input already "
-          "encoded is sent as it is. Takes effect on new request pads. Not "
-          "the default yet: moving up to a rendition is a probe (a key "
-          "frame of it), which a link just under it pays for with a moment "
-          "of loss",
+          "than the input (a smaller input gets fewer). A rendition's "
+          "encoder makes its bitrate, or less (down to half) when the "
+          "narrowest call taking it carries less; a call moves up to a "
+          "rendition once its link carries the full bitrate, and down once "
+          "it no longer carries half. VP8 renditions have three temporal "
+          "layers, which a call drops (to 15 or 7.5 frames/s) on the way "
+          "between renditions. Empty: one encoder for every call, at what "
+          "the lowest estimate carries. Input already encoded is sent as "
+          "it is. Takes effect on new request pads",
           DEFAULT_VIDEO_RENDITIONS, flags));
   g_object_class_install_property (
       gobject_class, PROP_LATENCY,

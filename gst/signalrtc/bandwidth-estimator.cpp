@@ -286,6 +286,7 @@ BandwidthEstimator::update_rate (std::int64_t now_us)
   case RateState::kHold:
     break;
   case RateState::kIncrease: {
+    const double before = delay_bps_;
     if (avg_max_kbps_ >= 0 && incoming_kbps > avg_max_kbps_ + 3 * std_max)
       avg_max_kbps_ = -1.0; /* the link got better: search again */
     const bool near_max
@@ -298,8 +299,19 @@ BandwidthEstimator::update_rate (std::int64_t now_us)
     } else {
       delay_bps_ *= std::pow (kEta, dt_s);
     }
-    if (incoming > 0)
-      delay_bps_ = std::min (delay_bps_, kMaxOverIncoming * incoming + 10'000);
+    /* No growth past 1.5 times what arrives (+10 kbit/s), but no fall
+     * either: a sender that makes less than the estimate (easy content,
+     * a rendition under it) is application-limited, which says nothing of
+     * the link. Pulling the estimate down to 1.5 times it did: a 640x480
+     * ball pattern on loopback made 130-770 kbit/s, and the estimate
+     * followed it from 1.07 Mbit/s to 200 kbit/s in a second, which sent
+     * the call to the ladder's lowest rendition. (libwebrtc's
+     * AimdRateControl clamps the same way.) */
+    if (incoming > 0 && delay_bps_ > before) {
+      const double cap = kMaxOverIncoming * incoming + 10'000;
+      if (delay_bps_ > cap)
+        delay_bps_ = std::max (before, cap);
+    }
     break;
   }
   case RateState::kDecrease: {

@@ -203,6 +203,62 @@ TEST (BandwidthEstimator, OneCutPerRoundTripWhileOveruseLasts)
           e.target_bps ());
 }
 
+/* A sender that makes less than the estimate (easy content, a rendition
+ * under it) is application-limited: the delay-based estimate neither
+ * falls to 1.5 times what arrives nor grows past it (the loss-based one,
+ * under it, may grow up to it). Phases of a clean link (constant
+ * delay), each with the packet interval the sender keeps; each is judged
+ * from its second second on, once the received rate (measured over the
+ * last second) is the phase's. */
+TEST (BandwidthEstimator, AnApplicationLimitedSenderKeepsItsEstimate)
+{
+  struct Phase
+  {
+    const char *what;
+    std::int64_t until_us;
+    std::int64_t interval_us; /* one 1200-byte packet each */
+    bool may_grow, may_fall;
+  } phases[] = {
+      {"1.9 Mbit/s sent: grows from its 1 Mbit/s start", 3'000'000, 5'000,
+       true, false},
+      {"240 kbit/s sent: neither falls nor grows", 8'000'000, 40'000, false,
+       false},
+      {"1.9 Mbit/s again: grows again", 10'000'000, 5'000, true, false},
+  };
+  BandwidthEstimator e ({100'000, 10'000'000, 1'000'000});
+  e.set_rtt_us (50'000);
+  std::vector<TwccPacket> batch;
+  std::int64_t t = 0, next_feedback = 50'000;
+  for (const Phase &p : phases) {
+    const std::int64_t judged_from = t + 1'000'000;
+    std::uint32_t start = 0, low = 0, high = 0;
+    for (; t < p.until_us; t += p.interval_us) {
+      batch.push_back ({t, t + 20'000, 1200});
+      if (t >= next_feedback) {
+        e.on_twcc_feedback (t + 25'000, batch);
+        batch.clear ();
+        next_feedback = t + 50'000;
+        if (t < judged_from)
+          continue;
+        if (!start)
+          start = low = high = e.delay_based_bps ();
+        low = std::min (low, e.delay_based_bps ());
+        high = std::max (high, e.delay_based_bps ());
+      }
+    }
+    printf ("%s: delay-based %u -> %u bit/s (low %u, high %u)\n", p.what,
+            start, e.delay_based_bps (), low, high);
+    if (p.may_grow) {
+      EXPECT_GT (high, start) << p.what;
+    } else {
+      EXPECT_LE (high, start) << p.what;
+    }
+    if (!p.may_fall) {
+      EXPECT_GE (low, start) << p.what;
+    }
+  }
+}
+
 TEST (RetransmissionBudget, TakesAQuarterOfTheEstimate)
 {
   signalrtc::RetransmissionBudget b;

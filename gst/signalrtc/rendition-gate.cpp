@@ -100,16 +100,33 @@ RenditionGate::ensure_selector ()
 }
 
 GstPadProbeReturn
-RenditionGate::on_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
+RenditionGate::on_buffer (GstPad *pad, GstPadProbeInfo *info,
+                          gpointer user_data)
 {
   auto *probe = static_cast<Probe *> (user_data);
   RenditionGate &g = *probe->gate;
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
 
+  /* The selector keeps the call's timestamps going forward in running
+   * time: a new segment (a playlist's next item, its timestamps from 0
+   * again) is no step back. */
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  if (GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0)) {
+    const GstSegment *s = nullptr;
+    gst_event_parse_segment (event, &s);
+    if (s->format == GST_FORMAT_TIME)
+      gst_segment_copy_into (s, &segment);
+    gst_event_unref (event);
+  }
   RenditionSelector::Frame frame{};
-  frame.pts_us = GST_BUFFER_PTS_IS_VALID (buffer)
-                     ? (std::int64_t) (GST_BUFFER_PTS (buffer) / GST_USECOND)
-                     : -1;
+  frame.pts_us = -1;
+  if (GST_BUFFER_PTS_IS_VALID (buffer)) {
+    const guint64 running = gst_segment_to_running_time (
+        &segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+    if (GST_CLOCK_TIME_IS_VALID (running))
+      frame.pts_us = (std::int64_t)(running / GST_USECOND);
+  }
   frame.key = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   if (GstCustomMeta *meta = gst_buffer_get_custom_meta (buffer, "GstVP8Meta")) {
     const GstStructure *s = gst_custom_meta_get_structure (meta);
@@ -181,12 +198,16 @@ RenditionGate::on_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
   if (verdict.pts_us >= 0 && verdict.pts_us != frame.pts_us) {
     /* The encoders share timestamps, but a key frame asked of another may
      * come out after frames of this one with later ones: keep them going
-     * forward. */
-    buffer = gst_buffer_make_writable (buffer);
-    GST_BUFFER_PTS (buffer) = (GstClockTime)verdict.pts_us * GST_USECOND;
-    if (GST_BUFFER_DTS_IS_VALID (buffer))
-      GST_BUFFER_DTS (buffer) = GST_BUFFER_PTS (buffer);
-    GST_PAD_PROBE_INFO_DATA (info) = buffer;
+     * forward (in running time, back in the segment's position). */
+    const guint64 pts = gst_segment_position_from_running_time (
+        &segment, GST_FORMAT_TIME, (guint64)verdict.pts_us * GST_USECOND);
+    if (GST_CLOCK_TIME_IS_VALID (pts)) {
+      buffer = gst_buffer_make_writable (buffer);
+      GST_BUFFER_PTS (buffer) = pts;
+      if (GST_BUFFER_DTS_IS_VALID (buffer))
+        GST_BUFFER_DTS (buffer) = pts;
+      GST_PAD_PROBE_INFO_DATA (info) = buffer;
+    }
   }
   return GST_PAD_PROBE_OK;
 }

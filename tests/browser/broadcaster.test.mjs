@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { startGstLaunch, startProcess } from './lib/bot.js';
-import { webRoot } from './lib/scenario.js';
+import { assertRenditionOf, webRoot } from './lib/scenario.js';
 
 // Each item lasts 2 s: a test pattern and a tone of its own.
 const ITEM_SECONDS = 2;
@@ -99,8 +99,7 @@ test('a page watches the looping playlist and drives it from the chat', async ()
   await bot.waitForLine(/^broadcaster: viewer connected$/);
 
   const first = await page.waitForVideo('tv', { minFrames: 30 });
-  assert.equal(first.video.frameWidth, 640);
-  assert.equal(first.video.frameHeight, 360);
+  assertRenditionOf(first.video, 640, 360);
   await page.waitForAudio('tv');
 
   // The picture goes on past the whole playlist's length and around the

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import { launchChromium, openApp } from './lib/browser.js';
 import { startProcess } from './lib/bot.js';
+import { assertRenditionOf } from './lib/scenario.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PORT = 5000; // the demo's; free inside scripts/isolated
@@ -45,7 +46,7 @@ test('scripts/demo: call the test pattern and the echo bot, then Ctrl-C', async 
   const page = await openApp(browser, hub, 'visitor');
   await page.call('test-pattern');
   const stats = await page.waitForVideo('test-pattern', { minFrames: 30 });
-  assert.equal(stats.video.frameWidth, 640);
+  assertRenditionOf(stats.video, 640, 480);
   await page.waitForAudio('test-pattern');
 
   await page.call('echo');

@@ -10,8 +10,8 @@ import { startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { messageLine } from './lib/bot.js';
 import {
-  AUDIO_BUFFER, VIDEO_FRAME, reportSetupTime, startPatternBot, startViewerBot,
-  waitOnHub, webRoot,
+  AUDIO_BUFFER, VIDEO_FRAME, assertRenditionOf, reportSetupTime,
+  startPatternBot, startViewerBot, waitOnHub, webRoot,
 } from './lib/scenario.js';
 
 let hub;
@@ -40,8 +40,7 @@ async function pageCallsSender (client) {
   const camId = await page.call(name);
   await page.waitForState(name, 'connected');
   const stats = await page.waitForVideo(name, { minFrames: 30 });
-  assert.equal(stats.video.frameWidth, 640);
-  assert.equal(stats.video.frameHeight, 480);
+  assertRenditionOf(stats.video, 640, 480);
   await page.waitForAudio(name);
   await cam.waitForLine(messageLine(name, 'signalrtc-peer-connected'));
 

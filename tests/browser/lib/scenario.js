@@ -70,3 +70,16 @@ export async function reportSetupTime (label, page, connectionId) {
     JSON.stringify({ label, ms, at: new Date().toISOString() }) + '\n');
   return ms;
 }
+
+// What a page decodes of a bot sending raw video: a rendition of its
+// ladder (video-renditions, the default), which keeps the input's shape and
+// is never larger than the input; which one depends on the call's
+// estimate (on a loaded two-core machine a loopback call's estimate can
+// start low). Throws unless `video` (getStats' inbound video) is one.
+export function assertRenditionOf (video, width, height) {
+  const w = video?.frameWidth ?? 0;
+  const h = video?.frameHeight ?? 0;
+  if (!(w > 0 && w <= width && h <= height && Math.abs(w * height - h * width) <= width * 2)) {
+    throw new Error(`the page decodes ${w}x${h}, no rendition of a ${width}x${height} input`);
+  }
+}

@@ -950,6 +950,8 @@ BinState::session_connected (PeerSession &session)
                    session.connection_id ().c_str ());
   for (SendInput *input : send_inputs ())
     input->request_key_frame ();
+  /* With a ladder, each call asks its own rendition's encoder. */
+  session.request_key_frames ();
   post (gst_structure_new ("signalrtc-peer-connected", "username",
                            G_TYPE_STRING, session.username ().c_str (),
                            "connection-id", G_TYPE_STRING,

@@ -1361,6 +1361,13 @@ PeerSession::request_stats ()
 }
 
 void
+PeerSession::request_key_frames ()
+{
+  for (auto &gate : gates_)
+    gate->request_key_frame ();
+}
+
+void
 PeerSession::stop ()
 {
   if (stopped_)

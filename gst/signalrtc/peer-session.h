@@ -116,6 +116,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
    * waits until the channel opens. FALSE when the call has ended or its
    * channel has closed. */
   bool send_message (const std::string &text);
+  /* The call has just connected: a key frame of each video rendition it
+   * gets, as for a new peer (what the gates passed before went nowhere). */
+  void request_key_frames ();
   /* Asks webrtcbin for its statistics; the delegate gets a
    * signalrtc-peer-stats structure: bitrate-sent, bitrate-received (bit/s
    * since the last sample), packets-sent, packets-received, packets-lost,

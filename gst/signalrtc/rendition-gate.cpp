@@ -236,6 +236,22 @@ RenditionGate::on_upstream (GstPad *, GstPadProbeInfo *info, gpointer user_data)
 }
 
 void
+RenditionGate::request_key_frame ()
+{
+  int tee = -1;
+  {
+    std::lock_guard<std::mutex> lock (lock_);
+    if (selector_) {
+      const int r = selector_->key_frame_for_loss ();
+      if (r >= 0)
+        tee = (int)tee_of_index_[r];
+    }
+  }
+  if (tee >= 0)
+    input_->request_key_frame ((size_t)tee, true);
+}
+
+void
 RenditionGate::add_stats (GstStructure *stats)
 {
   std::lock_guard<std::mutex> lock (lock_);

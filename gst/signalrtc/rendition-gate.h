@@ -47,6 +47,10 @@ class RenditionGate : public std::enable_shared_from_this<RenditionGate>
    * tee src pads (references) to @tee_pads. False if a link failed. */
   bool link (GstElement *funnel, std::vector<GstPad *> &tee_pads);
 
+  /* A key frame, as for a new peer, of the rendition the call gets (or
+   * is switching to), if it has one yet. Any thread. */
+  void request_key_frame ();
+
   /* video-rendition, -width, -height, -temporal-layers,
    * video-rendition-switches and -bitrate (what its encoder makes). */
   void add_stats (GstStructure *stats);

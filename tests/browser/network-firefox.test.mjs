@@ -97,9 +97,11 @@ test('1 Mbit/s toward a Firefox viewer: the estimate comes from its TWCC feedbac
     const last = estimates.at(-1).estimate;
     // Near the link, or, when the bot sends less than the link carries
     // (its ladder's 640x360 at its bitrate), no more than GCC lets an
-    // application-limited sender's estimate grow: 1.5 times what arrives.
+    // application-limited sender's estimate grow: 1.5 times what arrives
+    // (the video the viewer counts, and about 100 kbit/s of audio and
+    // packet headers it does not).
     const sentBps = botSent.kbps * 1000;
-    assert.ok(last >= 0.4e6 && (last <= 1.2e6 || (sentBps <= 0.9e6 && last <= 1.5 * sentBps + 50e3)),
+    assert.ok(last >= 0.4e6 && (last <= 1.2e6 || (sentBps <= 0.9e6 && last <= 1.5 * (sentBps + 100e3) + 10e3)),
       `the last estimate ${last} bit/s is not near the 1 Mbit/s link (the viewer received ${Math.round(sentBps)} bit/s)`);
     assert.ok(botSent.fps >= 0.8 * browserSent.fps,
       `the bot's ${botSent.fps.toFixed(1)} frames/s is below 0.8 of the Chromium sender's ${browserSent.fps.toFixed(1)}`);

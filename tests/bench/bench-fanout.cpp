@@ -2,14 +2,19 @@
  *
  *   tests/bench/run-fanout-bench [--viewers 1,5,25,50,100] [--seconds 10]
  *                                [--size 1280x720] [--bitrate 2000000]
- *                                [--modes shared,per-viewer,janus]
+ *                                [--modes shared,ladder,per-viewer,janus]
  *                                [--janus-audio yes|no]
  *                                [--point-timeout S]
  *                                [--sink-props "congestion-control=none"]
  *
  * For each N, in one run, side by side:
  *  - shared: one gst-launch sender process, a moving 30 fps test pattern
- *    into one signalrtcsink "cam" (encoded once, VP8), called by N viewers;
+ *    into one signalrtcsink "cam" (encoded once, VP8, video-renditions=""),
+ *    called by N viewers;
+ *  - ladder: the same with the sink's default ladder (video-renditions:
+ *    720p, 360p and 180p, each encoded once, each viewer taking the one
+ *    its estimate carries); its sender CPU at N = 1 beside shared's is the
+ *    ladder's encode cost against one 720p encode;
  *  - per-viewer: the same pattern teed into N signalrtcsink users cam0..,
  *    each encoding for its one viewer (one encoder per viewer, as
  *    gst-plugins-rs webrtcsink does per consumer);
@@ -74,7 +79,7 @@ struct Options
   int width = 1280, height = 720;
   int bitrate = 2000000;
   /* And "janus" when it is installed (main ()). */
-  std::vector<std::string> modes{"shared", "per-viewer"};
+  std::vector<std::string> modes{"shared", "ladder", "per-viewer"};
   int point_timeout = 0; /* s; 0: point_deadline_s () */
   /* More signalrtcsink properties, e.g. "congestion-control=none". */
   std::string sink_props;
@@ -332,12 +337,16 @@ raw_video (const Options &o)
 
 std::string
 sender_pipeline (const Options &o, const std::string &hub_url, int n,
-                 bool per_viewer)
+                 const std::string &mode)
 {
+  const bool per_viewer = mode == "per-viewer";
   std::string pattern = raw_video (o);
+  /* shared and per-viewer: one encoder (to the sink, to each sink);
+   * ladder: the default video-renditions, an encoder per rendition. */
   std::string sink_props = " hub-url=" + hub_url + " video-bitrate="
-                           + std::to_string (o.bitrate) + " stats-interval=0 "
-                           + o.sink_props;
+                           + std::to_string (o.bitrate) + " stats-interval=0"
+                           + (mode == "ladder" ? "" : " video-renditions=\"\"")
+                           + " " + o.sink_props;
   if (!per_viewer)
     return pattern + "! signalrtcsink username=cam" + sink_props;
   std::string line = pattern + "! tee name=t ";
@@ -467,7 +476,7 @@ measure (const Options &o, const std::string &mode, int n)
     return row;
   }
   const bool per_viewer = mode == "per-viewer";
-  Sender sender (sender_pipeline (o, hub.url (), n, per_viewer));
+  Sender sender (sender_pipeline (o, hub.url (), n, mode));
   spin (1.5);
   Viewers viewers (hub.url (), n, per_viewer);
   if (!viewers.play ()) {
@@ -704,7 +713,8 @@ main (int argc, char **argv)
     } else {
       g_printerr ("usage: bench-fanout [--viewers 1,5,25] [--seconds 10] "
                   "[--size 1280x720] [--bitrate 2000000] "
-                  "[--modes shared,per-viewer,janus] [--janus-audio yes|no] "
+                  "[--modes shared,ladder,per-viewer,janus] "
+                  "[--janus-audio yes|no] "
                   "[--point-timeout S] [--sink-props 'PROP=VALUE ...']\n");
       return 2;
     }
@@ -883,6 +893,28 @@ main (int argc, char **argv)
     else
       printf ("marginal viewer against Janus: not enough N served in both "
               "modes to compare\n");
+  }
+  /* The ladder's encode against one encode: both at N = 1. */
+  const Row *one = nullptr, *ladder = nullptr;
+  for (const auto &r : rows) {
+    if (r.n == 1 && r.served () && r.mode == "shared")
+      one = &r;
+    if (r.n == 1 && r.served () && r.mode == "ladder")
+      ladder = &r;
+  }
+  if (one && ladder && one->sender_cores > 0)
+    printf ("ladder encode (720p, 360p, 180p) against one 720p encode, both "
+            "with one viewer: %.3f against %.3f cores: ratio %.2f (target <= "
+            "1.5)\n",
+            ladder->sender_cores, one->sender_cores,
+            ladder->sender_cores / one->sender_cores);
+  if (ran ("ladder")) {
+    int lf = 0, lt = 0;
+    const double marginal = marginal_cost (rows, "ladder", &lf, &lt);
+    if (marginal > 0 && one)
+      printf ("marginal viewer with the ladder: %.4f cores (N %d to %d), "
+              "1/%.0f of one 720p encode\n",
+              marginal, lf, lt, one->sender_cores / marginal);
   }
   int most = 0;
   for (const auto &r : rows)

@@ -1,0 +1,93 @@
+// Receiving over a real link: a Chromium page (fake camera) on a test host
+// of its own (tests/lib/netsim.js) sends to a receiving signalrtcbin bot
+// over 3 % loss. The bot must ask for what is lost (RFC 4585 NACK) and
+// take it again on the rtx stream (RFC 4588), whichever side offers: the
+// page's own getStats count the NACKs it got and the packets it sent again.
+
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { test } from '../lib/node-test.js';
+import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
+import { launchChromium, openApp } from './lib/browser.js';
+import { VIDEO_FRAME, startViewerBot, webRoot } from './lib/scenario.js';
+import { createNetwork, linkCounters, unavailable } from '../lib/netsim.js';
+
+const SECONDS = 10;
+let why = null;
+let net;
+let hub;
+let origin;
+let browser;
+
+before(async () => {
+  why = await unavailable();
+  if (why) return;
+  net = await createNetwork(['page']);
+  hub = await startHub(['--address', '0.0.0.0', '--web-root', webRoot()]);
+  origin = `http://${net.host('page').gateway}:${hub.port}`;
+  browser = await launchChromium({ host: net.host('page'), origin });
+});
+
+after(async () => {
+  await browser?.close();
+  await hub?.stop();
+  await net?.close();
+});
+
+// The page's video outbound-rtp entry for its call, and whether the
+// remote description (the bot's offer or answer) has rtx.
+async function sent (page, connectionId) {
+  return page.page.evaluate(async (id) => {
+    const pc = window.signalrtcApp.peerConnection(id);
+    let video = null;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video' && (!video || s.bytesSent > video.bytesSent)) video = s;
+    });
+    return {
+      nacks: video?.nackCount ?? 0,
+      resent: video?.retransmittedPacketsSent ?? 0,
+      packets: video?.packetsSent ?? 0,
+      rtx: /a=rtpmap:\d+ rtx\//.test(pc.remoteDescription?.sdp ?? ''),
+    };
+  }, connectionId);
+}
+
+async function lossyCall (t, label, { pageCalls }) {
+  await net.shape('page', 'up', { loss: 0.03 });
+  const bot = startViewerBot(hub, 'rec', pageCalls ? '' : 'call=page');
+  let page = null;
+  try {
+    if (pageCalls) await bot.waitForLine(/signalrtc-hub-connected/);
+    page = await openApp(browser, hub, 'page', pageCalls ? {} : { autoaccept: 1 }, { origin });
+    let id = null;
+    if (pageCalls) {
+      id = await page.call('rec');
+    } else {
+      await waitFor(async () => (id = await page.connectionIdOf('rec').catch(() => null)),
+        "the bot's call on the page", 30000, 200);
+    }
+    await page.waitForState('rec', 'connected');
+    const dropsBefore = await linkCounters(net, 'page', 'up');
+    const framesBefore = bot.count(VIDEO_FRAME);
+    const before = await sent(page, id);
+    await sleep(SECONDS * 1000);
+    const after = await sent(page, id);
+    const drops = (await linkCounters(net, 'page', 'up')).lossDropped - dropsBefore.lossDropped;
+    const frames = bot.count(VIDEO_FRAME) - framesBefore;
+    const got = { nacks: after.nacks - before.nacks, resent: after.resent - before.resent,
+      packets: after.packets - before.packets, rtx: after.rtx, frames, drops };
+    t.diagnostic(`${label}: ${JSON.stringify(got)}`);
+    assert.ok(got.rtx, `the bot's ${pageCalls ? 'answer' : 'offer'} has no rtx for the page's video`);
+    assert.ok(got.nacks > 0, `the page got no NACK in ${SECONDS} s at 3 % loss (${got.packets} packets sent)`);
+    assert.ok(got.resent > 0, `the page sent nothing again (${got.nacks} NACKs)`);
+    assert.ok(frames >= SECONDS * 10, `the bot decoded only ${frames} frames in ${SECONDS} s`);
+  } finally {
+    await bot.stop();
+    await page?.page.context().close();
+  }
+}
+
+test('3 % loss from a Chromium page that calls a receiving bot: the bot asks for what is lost and gets it again', { part: 'netsim' }, async (t) => {
+  if (why) return t.skip(`no test network here: ${why}`);
+  await lossyCall(t, 'page calls the bot', { pageCalls: true });
+});

@@ -301,19 +301,6 @@ PeerSession::start (GError **error)
         },
         (GConnectFlags)0);
   }
-  /* What we receive is asked for again when lost (RFC 4585 NACK, RFC
-   * 4588 rtx): do-nack on every video transceiver, including those
-   * webrtcbin makes from a remote offer, so that the answer accepts the
-   * offered rtx and rtpbin's jitterbuffer requests retransmissions. */
-  g_signal_connect (webrtc_, "on-new-transceiver",
-                    G_CALLBACK (+[] (GstElement *,
-                                     GstWebRTCRTPTransceiver *trans) {
-                      GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
-                      g_object_get (trans, "kind", &kind, nullptr);
-                      if (kind != GST_WEBRTC_KIND_AUDIO)
-                        g_object_set (trans, "do-nack", TRUE, nullptr);
-                    }),
-                    nullptr);
   g_signal_connect_data (webrtc_, "element-added",
                          G_CALLBACK (on_element_added),
                          new WeakSession (weak_from_this ()), free_weak,

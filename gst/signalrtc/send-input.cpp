@@ -97,6 +97,19 @@ set_array (GstElement *element, const char *property,
   g_value_unset (&array);
 }
 
+/* @bitrate split over three temporal layers by their cumulative shares
+ * (0.4, 0.6, 1): at set_temporal_layers (), and again for each new rate
+ * while the encoder runs. */
+void
+set_layer_bitrates (GstElement *enc, guint bitrate)
+{
+  const std::string b0 = std::to_string (bitrate * 2 / 5),
+                    b1 = std::to_string (bitrate * 3 / 5),
+                    b2 = std::to_string (bitrate);
+  set_array (enc, "temporal-scalability-target-bitrate",
+             {b0.c_str (), b1.c_str (), b2.c_str ()});
+}
+
 /* Three temporal layers in vp8enc, as libwebrtc makes them: a period of
  * four frames, layer ids 0, 2, 1, 2; layer 0 refers only to the layer-0
  * frame before it, layer 1 to that too (and is kept, in the golden
@@ -111,11 +124,7 @@ set_temporal_layers (GstElement *enc, guint bitrate)
                 "temporal-scalability-periodicity", 4, nullptr);
   set_array (enc, "temporal-scalability-layer-id", {"0", "2", "1", "2"});
   set_array (enc, "temporal-scalability-rate-decimator", {"4", "2", "1"});
-  const std::string b0 = std::to_string (bitrate * 2 / 5),
-                    b1 = std::to_string (bitrate * 3 / 5),
-                    b2 = std::to_string (bitrate);
-  set_array (enc, "temporal-scalability-target-bitrate",
-             {b0.c_str (), b1.c_str (), b2.c_str ()});
+  set_layer_bitrates (enc, bitrate);
   set_array (enc, "temporal-scalability-layer-flags",
              {"no-ref-golden+no-ref-alt+no-upd-golden+no-upd-alt",
               "no-ref-golden+no-ref-alt+no-upd-last+no-upd-golden+no-upd-alt"
@@ -125,18 +134,6 @@ set_temporal_layers (GstElement *enc, guint bitrate)
               "+no-upd-entropy"});
   set_array (enc, "temporal-scalability-layer-sync-flags",
              {"false", "true", "true", "false"});
-}
-
-/* A new @bitrate for a running vp8enc with set_temporal_layers (): the
- * layers keep their shares. */
-void
-set_layer_bitrates (GstElement *enc, guint bitrate)
-{
-  const std::string b0 = std::to_string (bitrate * 2 / 5),
-                    b1 = std::to_string (bitrate * 3 / 5),
-                    b2 = std::to_string (bitrate);
-  set_array (enc, "temporal-scalability-target-bitrate",
-             {b0.c_str (), b1.c_str (), b2.c_str ()});
 }
 
 /* A video encoder tuned for real-time calls: no look-ahead, constant

@@ -175,6 +175,21 @@ RungRates::rate (std::int64_t now_us, size_t rung) const
 }
 
 bool
+RungRates::wanted (std::int64_t now_us, size_t rung) const
+{
+  if (rung >= size ())
+    return false;
+  if (rung + 1 == size ())
+    return true;
+  for (const auto &[call, d] : demands_) {
+    if (now_us - d.at_us <= kStaleUs
+        && (d.rung == (int)rung || d.next == (int)rung))
+      return true;
+  }
+  return false;
+}
+
+bool
 RungRates::take_change (std::int64_t now_us, size_t rung, std::uint32_t &rate)
 {
   if (rung >= size ())

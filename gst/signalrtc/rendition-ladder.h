@@ -101,6 +101,12 @@ class RungRates
    * (the first time, or moved by more than kStep); records it as told. */
   bool take_change (std::int64_t now_us, size_t rung, std::uint32_t &rate);
 
+  /* Whether @rung's encoder should encode at @now_us: a call takes it or
+   * is switching to it. The lowest always encodes: its frames are what
+   * drive every call's choice (RenditionGate), a new call's included, so
+   * a call can always say what it wants. */
+  bool wanted (std::int64_t now_us, size_t rung) const;
+
  private:
   struct Demand
   {

@@ -253,6 +253,18 @@ struct SendInput::Rung
   std::atomic<std::uint32_t> pending_bps{0};
   std::atomic<std::uint32_t> rate_bps{0};
   int layers = 1;
+  size_t index = 0;
+  /* The raw video thread (the input tee's), rendition_input: whether the
+   * last frame was dropped because no call takes this rendition. */
+  bool idle = false;
+  /* Set when frames come again after idling; the encoder's thread takes
+   * it (on_encoder_input). */
+  std::atomic<bool> resumed{false};
+  /* The encoder's thread only (on_encoder_input, on_encoder_output): the
+   * time its idle spells took out of its input's timestamps, and the
+   * last frame it took. */
+  GstClockTime hidden = 0;
+  GstClockTime last_end = GST_CLOCK_TIME_NONE;
 };
 
 SendInput::SendInput (GstBin *bin, const std::string &pad_name,
@@ -279,6 +291,7 @@ SendInput::SendInput (GstBin *bin, const std::string &pad_name,
   for (size_t i = 0; i < ladder_.size (); i++) {
     auto rung = std::make_unique<Rung> ();
     rung->keyed.input = this;
+    rung->index = i;
     rung->tee = new_tee ();
     gst_bin_add (bin_, rung->tee);
     gst_object_ref (rung->tee);
@@ -575,8 +588,19 @@ SendInput::build_ladder (GstCaps *caps)
      * on its own thread, never while it encodes on another. */
     g_autoptr (GstPad) enc_sink
         = gst_element_get_static_pad (branches[i][3], "sink");
-    gst_pad_add_probe (enc_sink, GST_PAD_PROBE_TYPE_BUFFER, on_encoder_input,
+    gst_pad_add_probe (enc_sink,
+                       (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
+                                         | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                       on_encoder_input, rungs_[i].get (), nullptr);
+    g_autoptr (GstPad) enc_src
+        = gst_element_get_static_pad (branches[i][3], "src");
+    gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, on_encoder_output,
                        rungs_[i].get (), nullptr);
+    /* A rendition no call takes is not scaled nor encoded. */
+    g_autoptr (GstPad) queue_sink
+        = gst_element_get_static_pad (branches[i][0], "sink");
+    gst_pad_add_probe (queue_sink, GST_PAD_PROBE_TYPE_BUFFER,
+                       on_rendition_input, rungs_[i].get (), nullptr);
   }
   rates_ = std::make_unique<RungRates> (std::move (bitrates));
   planned_ = true;
@@ -762,23 +786,109 @@ SendInput::demand (std::uintptr_t call, int i, int next,
   g_mutex_unlock (&lock_);
 }
 
-/* A rendition encoder's streaming thread, before each frame: a new rate
- * from demand (). */
+/* The input tee's thread, each raw frame into a rendition's branch: on
+ * only while a call takes that rendition or is switching to it
+ * (RungRates::wanted). The others cost nothing: a 720p encoder no call
+ * takes is most of a ladder's work. */
 GstPadProbeReturn
-SendInput::on_encoder_input (GstPad *pad, GstPadProbeInfo *, gpointer data)
+SendInput::on_rendition_input (GstPad *, GstPadProbeInfo *, gpointer data)
 {
   auto *rung = static_cast<Rung *> (data);
-  const std::uint32_t rate = rung->pending_bps.exchange (0);
-  if (!rate || rate == rung->rate_bps.load ())
+  SendInput *self = rung->keyed.input;
+  g_mutex_lock (&self->lock_);
+  const bool wanted
+      = !self->rates_
+        || self->rates_->wanted (g_get_monotonic_time (), rung->index);
+  const Rendition r = rung->rendition;
+  g_mutex_unlock (&self->lock_);
+  if (wanted == !rung->idle)
+    return wanted ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  rung->idle = !wanted;
+  GST_DEBUG_OBJECT (self->bin_, "rendition %zu (%dx%d): %s", rung->index,
+                    r.width, r.height,
+                    wanted ? "a call takes it, encoding again"
+                           : "no call takes it, not encoded");
+  if (!wanted)
+    return GST_PAD_PROBE_DROP;
+  rung->resumed.store (true);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A rendition encoder's streaming thread, before each frame: a new rate
+ * from demand (), and after an idle spell a key frame (no call has a
+ * picture to go on from) and its timestamps shifted back by the spell.
+ * libvpx takes its frame rate from the timestamps it is given: a frame
+ * seconds after the last counts as a frame rate near zero, whose share of
+ * the bitrate is many frames' worth, so the key frame that comes again
+ * would be seconds of the link's worth. on_encoder_output puts the time
+ * back. A new segment starts over. */
+GstPadProbeReturn
+SendInput::on_encoder_input (GstPad *pad, GstPadProbeInfo *info,
+                             gpointer data)
+{
+  auto *rung = static_cast<Rung *> (data);
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_SEGMENT) {
+      rung->hidden = 0;
+      rung->last_end = GST_CLOCK_TIME_NONE;
+    }
     return GST_PAD_PROBE_OK;
+  }
   g_autoptr (GstElement) encoder = gst_pad_get_parent_element (pad);
   if (!encoder)
+    return GST_PAD_PROBE_OK;
+
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  const GstClockTime pts = GST_BUFFER_PTS (buffer);
+  if (rung->resumed.exchange (false)) {
+    g_autoptr (GstPad) src = gst_element_get_static_pad (encoder, "src");
+    /* Taken before this frame: GstVideoEncoder looks for pending
+     * requests as each frame comes in. */
+    gst_pad_send_event (src, key_frame_event (true));
+    if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (rung->last_end)
+        && pts > rung->last_end)
+      rung->hidden += pts - rung->last_end;
+  }
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    const GstClockTime duration = GST_BUFFER_DURATION_IS_VALID (buffer)
+                                      ? GST_BUFFER_DURATION (buffer)
+                                      : 0;
+    rung->last_end = pts + duration;
+    if (rung->hidden) {
+      buffer = gst_buffer_make_writable (buffer);
+      GST_BUFFER_PTS (buffer) = pts - rung->hidden;
+      if (GST_BUFFER_DTS_IS_VALID (buffer))
+        GST_BUFFER_DTS (buffer) -= MIN (GST_BUFFER_DTS (buffer), rung->hidden);
+      GST_PAD_PROBE_INFO_DATA (info) = buffer;
+    }
+  }
+
+  const std::uint32_t rate = rung->pending_bps.exchange (0);
+  if (!rate || rate == rung->rate_bps.load ())
     return GST_PAD_PROBE_OK;
   GST_DEBUG_OBJECT (encoder, "rendition encoder at %u bit/s", rate);
   if (rung->layers == 3)
     set_layer_bitrates (encoder, rate);
   set_encoder_bitrate (encoder, rate);
   rung->rate_bps.store (rate);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The same thread, each encoded frame: its own timestamps back
+ * (on_encoder_input). The encoders run with no lag: a frame comes out
+ * while the frame it came from goes in. */
+GstPadProbeReturn
+SendInput::on_encoder_output (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto *rung = static_cast<Rung *> (data);
+  if (!rung->hidden)
+    return GST_PAD_PROBE_OK;
+  GstBuffer *buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  if (GST_BUFFER_PTS_IS_VALID (buffer))
+    GST_BUFFER_PTS (buffer) += rung->hidden;
+  if (GST_BUFFER_DTS_IS_VALID (buffer))
+    GST_BUFFER_DTS (buffer) += rung->hidden;
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
   return GST_PAD_PROBE_OK;
 }
 

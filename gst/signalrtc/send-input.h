@@ -123,6 +123,12 @@ class SendInput
   static GstPadProbeReturn on_encoder_input (GstPad *pad,
                                              GstPadProbeInfo *info,
                                              gpointer user_data);
+  static GstPadProbeReturn on_encoder_output (GstPad *pad,
+                                              GstPadProbeInfo *info,
+                                              gpointer user_data);
+  static GstPadProbeReturn on_rendition_input (GstPad *pad,
+                                               GstPadProbeInfo *info,
+                                               gpointer user_data);
   struct Keyed;
   struct Rung;
   bool build_chain (GstCaps *caps);

@@ -19,6 +19,7 @@
 
 #include <gst/gst.h>
 #include <gst/rtp/rtp.h>
+#include <gst/video/video.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
 
@@ -2856,6 +2857,57 @@ find_by_factory (GstElement *bin, const char *factory)
   return found;
 }
 
+/* Every element of @factory in @bin, at any depth (references). */
+std::vector<GstElement *>
+all_by_factory (GstElement *bin, const char *factory)
+{
+  std::vector<GstElement *> found;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    auto *e = GST_ELEMENT (g_value_get_object (&item));
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_str_equal (GST_OBJECT_NAME (f), factory))
+      found.push_back ((GstElement *)gst_object_ref (e));
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+/* What one encoder makes: each frame's time (monotonic, us), size, and
+ * whether it is a key frame. */
+struct EncoderWatch
+{
+  struct Frame
+  {
+    gint64 at_us;
+    gsize size;
+    bool key;
+  };
+  std::mutex lock;
+  std::vector<Frame> frames;
+
+  static GstPadProbeReturn on_buffer (GstPad *, GstPadProbeInfo *info,
+                                      gpointer data)
+  {
+    auto *w = static_cast<EncoderWatch *> (data);
+    GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER (info);
+    std::lock_guard<std::mutex> lock (w->lock);
+    w->frames.push_back ({g_get_monotonic_time (), gst_buffer_get_size (b),
+                          !GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DELTA_UNIT)});
+    return GST_PAD_PROBE_OK;
+  }
+  size_t count_between (gint64 from_us, gint64 to_us)
+  {
+    std::lock_guard<std::mutex> l (lock);
+    return std::count_if (frames.begin (), frames.end (), [&] (const Frame &f) {
+      return f.at_us >= from_us && f.at_us < to_us;
+    });
+  }
+};
+
 /* What a viewer's VP8 RTP says, packet by packet: sequence numbers,
  * picture ids and temporal layer ids, read before the depayloader. */
 struct Vp8Watch
@@ -2926,7 +2978,8 @@ struct Vp8Watch
 };
 
 /* A ladder of two renditions (a 640x360 input) and one call that starts
- * low (video-bitrate=300000 is where its estimate starts): it moves up to
+ * low (video-bitrate=300000 is where its estimate starts): the 640x360
+ * encoder makes nothing while no call takes it; the call moves up to
  * 640x360 over the loopback, as its estimate grows, at a key frame. The
  * viewer's RTP has no gap in sequence numbers or picture ids across the
  * switch (each call has its own payloader), carries the temporal layer
@@ -2969,6 +3022,31 @@ TEST_F (Elements, LadderMovesACallUpWithoutAGap)
   ASSERT_TRUE (wait_until ([&] { return field ("video-width") > 0; }, 10000))
       << "no video-width in the sender's signalrtc-peer-stats";
   const gint first_width = field ("video-width");
+
+  /* Each rendition's encoder, told apart by the width it takes. */
+  std::map<gint, EncoderWatch> encoded;
+  std::vector<std::pair<GstPad *, gulong>> encoder_probes;
+  for (GstElement *enc : all_by_factory (cam.bin (), "vp8enc")) {
+    GstPad *sink = gst_element_get_static_pad (enc, "sink");
+    g_autoptr (GstCaps) caps = gst_pad_get_current_caps (sink);
+    gint width = 0;
+    if (caps)
+      gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &width);
+    GstPad *src = gst_element_get_static_pad (enc, "src");
+    encoder_probes.emplace_back (
+        src, gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,
+                                EncoderWatch::on_buffer, &encoded[width],
+                                nullptr));
+    gst_object_unref (sink);
+    gst_object_unref (enc);
+  }
+  const gint64 watched_from = g_get_monotonic_time ();
+  /* A second while the call still takes 320x180 (it climbs from 300
+   * kbit/s at 8 %/s: seconds): the 640x360 encoder, which no call takes,
+   * makes nothing. */
+  run_for (1000);
+  const gint64 low_until = g_get_monotonic_time ();
+  const bool still_low = field ("video-width") == 320;
   /* Up to 640x360 with every layer. */
   const bool up = wait_until (
       [&] {
@@ -2978,6 +3056,21 @@ TEST_F (Elements, LadderMovesACallUpWithoutAGap)
       40000);
   run_for (3000);
   gst_pad_remove_probe (depay_sink, probe);
+  for (auto &[pad, id] : encoder_probes) {
+    gst_pad_remove_probe (pad, id);
+    gst_object_unref (pad);
+  }
+  ASSERT_EQ (encoded.size (), 2u) << "the encoders' widths were not told apart";
+  ASSERT_TRUE (encoded.count (640) && encoded.count (320));
+  const size_t idle_frames = encoded[640].count_between (watched_from, low_until);
+  const size_t low_frames = encoded[320].count_between (watched_from, low_until);
+  report ("frames_640_while_idle", idle_frames);
+  report ("frames_320_meanwhile", low_frames);
+  std::vector<EncoderWatch::Frame> resumed;
+  {
+    std::lock_guard<std::mutex> l (encoded[640].lock);
+    resumed = encoded[640].frames;
+  }
   std::lock_guard<std::mutex> lock (watch.lock);
   report ("first_width", first_width);
   report ("packets", watch.packets);
@@ -2997,12 +3090,144 @@ TEST_F (Elements, LadderMovesACallUpWithoutAGap)
                    << "(width " << field ("video-width") << ", layers "
                    << field ("video-temporal-layers") << ")";
   EXPECT_EQ (first_width, 320) << "the call did not start at 320x180";
+  if (still_low) {
+    EXPECT_EQ (idle_frames, 0u)
+        << "the 640x360 encoder ran while no call took it";
+    EXPECT_GE (low_frames, 20u);
+  }
+  ASSERT_FALSE (resumed.empty ()) << "the 640x360 encoder never ran";
+  EXPECT_TRUE (resumed[0].key)
+      << "the 640x360 encoder began with a delta frame";
   EXPECT_GE (switches, 1u);
   EXPECT_GT (watch.frames, 90u);
   EXPECT_EQ (watch.seq_gaps, 0u);
   EXPECT_EQ (watch.picture_id_gaps, 0u);
   EXPECT_TRUE (watch.layer_fields) << "no TID in the VP8 payload descriptor";
   EXPECT_EQ (watch.layers.size (), 3u);
+  expect_no_errors ();
+}
+
+/* A rendition no call takes is not encoded, and comes back with a key
+ * frame of its usual size: libvpx takes its frame rate from timestamps,
+ * and a frame seconds after the last, as it came, would have been given
+ * seconds' worth of bits. A 640x360 ladder whose calls start at 640x360
+ * (their estimate starts at 2 Mbit/s): one viewer, gone, a few seconds with
+ * no call, another viewer. */
+TEST_F (Elements, AnIdleRenditionComesBackWithAnOrdinaryKeyFrame)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_peer (
+      "cam",
+      "videotestsrc is-live=true ! "
+      "video/x-raw,width=640,height=360,framerate=30/1 ! signalrtcbin "
+      "name=cam hub-url=" + url () + " username=cam video-bitrate=2000000 "
+      "video-renditions=\"640x360:800000,320x180:250000\"",
+      "cam");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  std::vector<GstElement *> encoders;
+  ASSERT_TRUE (wait_until (
+      [&] {
+        for (GstElement *e : encoders)
+          gst_object_unref (e);
+        encoders = all_by_factory (cam.bin (), "vp8enc");
+        return encoders.size () == 2;
+      },
+      10000));
+  std::map<gint, EncoderWatch> encoded;
+  std::vector<std::pair<GstPad *, gulong>> probes;
+  for (GstElement *enc : encoders) {
+    GstPad *sink = gst_element_get_static_pad (enc, "sink");
+    gint width = 0;
+    wait_until (
+        [&] {
+          g_autoptr (GstCaps) caps = gst_pad_get_current_caps (sink);
+          return caps
+                 && gst_structure_get_int (gst_caps_get_structure (caps, 0),
+                                           "width", &width);
+        },
+        5000);
+    gst_object_unref (sink);
+    GstPad *src = gst_element_get_static_pad (enc, "src");
+    probes.emplace_back (src, gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,
+                                                 EncoderWatch::on_buffer,
+                                                 &encoded[width], nullptr));
+    gst_object_unref (enc);
+  }
+  ASSERT_TRUE (encoded.count (640) && encoded.count (320));
+  auto frames_of = [&] (gint width) {
+    std::lock_guard<std::mutex> l (encoded[width].lock);
+    return encoded[width].frames;
+  };
+
+  Peer &first = add_receiver ("first", url (), "call=cam latency=0");
+  ASSERT_TRUE (first.valid () && first.play ());
+  ASSERT_TRUE (wait_until ([&] { return first.video_frames () >= 60; }, 20000))
+      << "the first viewer got no picture";
+  /* A key frame in the running stream, as a PLI would ask: its usual size. */
+  for (auto &[pad, id] : probes) {
+    g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+    gint width = 0;
+    if (caps && gst_structure_get_int (gst_caps_get_structure (caps, 0),
+                                       "width", &width)
+        && width == 640)
+      gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
+                                   GST_CLOCK_TIME_NONE, TRUE, 0));
+  }
+  run_for (1000);
+  gst_element_set_state (first.pipeline (), GST_STATE_NULL);
+  const gint64 left = g_get_monotonic_time ();
+  run_for (5000);
+  const size_t first_run = frames_of (640).size ();
+  const size_t while_idle
+      = encoded[640].count_between (left + 2'000'000, g_get_monotonic_time ());
+  const size_t lowest_meanwhile
+      = encoded[320].count_between (left + 2'000'000, g_get_monotonic_time ());
+
+  Peer &second = add_receiver ("second", url (), "call=cam latency=0");
+  ASSERT_TRUE (second.valid () && second.play ());
+  ASSERT_TRUE (wait_until ([&] { return second.video_frames () >= 60; }, 20000))
+      << "the second viewer got no picture";
+  for (auto &[pad, id] : probes) {
+    gst_pad_remove_probe (pad, id);
+    gst_object_unref (pad);
+  }
+  const std::vector<EncoderWatch::Frame> made = frames_of (640);
+  report ("frames_640_first_call", first_run);
+  report ("frames_640_idle_3s", while_idle);
+  report ("frames_320_meanwhile", lowest_meanwhile);
+  ASSERT_GT (first_run, 0u) << "the first call never took 640x360";
+  ASSERT_GT (made.size (), first_run) << "the second call never took 640x360";
+  const EncoderWatch::Frame &first_key = made[0];
+  const EncoderWatch::Frame &again = made[first_run];
+  gsize largest_delta = 0, running_key = 0;
+  for (size_t i = 0; i < made.size (); i++) {
+    if (!made[i].key)
+      largest_delta = std::max (largest_delta, made[i].size);
+    else if (i > 0 && i < first_run)
+      running_key = std::max (running_key, made[i].size);
+  }
+  report ("first_key_frame_bytes", first_key.size);
+  report ("running_key_frame_bytes", running_key);
+  report ("key_frame_after_idle_bytes", again.size);
+  report ("largest_delta_frame_bytes", largest_delta);
+  report ("idle_spell_ms", (again.at_us - made[first_run - 1].at_us) / 1000);
+  EXPECT_EQ (while_idle, 0u) << "the 640x360 encoder ran with no call on it";
+  EXPECT_GE (lowest_meanwhile, 60u) << "the lowest rendition stopped too";
+  EXPECT_TRUE (first_key.key);
+  EXPECT_TRUE (again.key) << "the encoder came back with a delta frame";
+  ASSERT_GT (running_key, 0u) << "no key frame came when asked for";
+  /* Seen: 9.2 kB after 4.1 s idle, beside 8.8 kB in the running stream.
+   * When libvpx was given the idle time as it came, 3.6 kB (a blurred
+   * picture), or 13.6 kB without the key frame asked for before. */
+  EXPECT_GE (again.size, running_key * 3 / 4)
+      << "the key frame after " << (again.at_us - made[first_run - 1].at_us) / 1000
+      << " ms idle is " << again.size << " bytes, one in the running stream "
+      << running_key;
+  EXPECT_LE (again.size, running_key * 5 / 4)
+      << "the key frame after " << (again.at_us - made[first_run - 1].at_us) / 1000
+      << " ms idle is " << again.size << " bytes, one in the running stream "
+      << running_key;
   expect_no_errors ();
 }
 

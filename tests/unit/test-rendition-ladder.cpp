@@ -182,4 +182,36 @@ TEST (RungRates, TellTheEncoderOnlyMovesWorthAReconfiguration)
   EXPECT_FALSE (rates.take_change (now, 5, rate));
 }
 
+TEST (RungRates, EncodeOnlyWhatACallTakes)
+{
+  struct Step
+  {
+    const char *what;
+    std::int64_t at_us;
+    std::uintptr_t call;
+    int rung, next;
+    bool wanted[3]; /* expected after the step */
+  } steps[] = {
+      {"nobody: only the lowest", 0, 0, -1, -1, {false, false, true}},
+      {"a call on 180p", 0, 1, 2, -1, {false, false, true}},
+      {"it switches up to 360p: both", 100000, 1, 2, 1, {false, true, true}},
+      {"switched: 360p", 200000, 1, 1, -1, {false, true, true}},
+      {"a second call on 720p", 300000, 2, 0, -1, {true, true, true}},
+      {"the 720p call drops to 360p", 400000, 2, 0, 1, {true, true, true}},
+      {"dropped: 720p no longer", 500000, 2, 1, -1, {false, true, true}},
+      {"both calls silent for a second: only the lowest", 1'500'001, 0, -1,
+       -1, {false, false, true}},
+  };
+  RungRates rates = default_rates ();
+  for (const Step &s : steps) {
+    if (s.rung >= 0)
+      rates.demand (s.at_us, s.call, s.rung, s.next, 1000000);
+    for (size_t r = 0; r < 3; r++)
+      EXPECT_EQ (rates.wanted (s.at_us, r), s.wanted[r])
+          << s.what << ", rendition " << r;
+  }
+  EXPECT_FALSE (rates.wanted (0, 3));
+  EXPECT_TRUE (RungRates ({800000}).wanted (0, 0)) << "a ladder of one";
+}
+
 }  // namespace

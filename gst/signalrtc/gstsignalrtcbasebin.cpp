@@ -229,6 +229,9 @@ struct BinState : public PeerSession::Delegate
   Settings settings;
   std::unique_ptr<HubClient> client;
   GSource *stats_source = nullptr;
+  /* Congestion control's receiver-report poll (PeerSession::poll_feedback),
+   * on the hub context while on the hub. */
+  GSource *feedback_source = nullptr;
   /* Ends the calls from before a new hub connection whose users have not
    * come back (armed by on_connected). */
   GSource *rejoin_source = nullptr;
@@ -558,16 +561,31 @@ BinState::join_hub ()
         this, nullptr);
     g_source_attach (stats_source, ctx);
   }
+  if (settings.congestion_control) {
+    feedback_source = g_timeout_source_new (PeerSession::kFeedbackPollMs);
+    g_source_set_callback (
+        feedback_source,
+        [] (gpointer data) -> gboolean {
+          auto *st = static_cast<BinState *> (data);
+          for (auto &[id, session] : st->sessions)
+            session->poll_feedback ();
+          return G_SOURCE_CONTINUE;
+        },
+        this, nullptr);
+    g_source_attach (feedback_source, ctx);
+  }
 }
 
 void
 BinState::leave_hub ()
 {
   stop_rejoin_timer ();
-  if (stats_source) {
-    g_source_destroy (stats_source);
-    g_source_unref (stats_source);
-    stats_source = nullptr;
+  for (GSource **source : {&stats_source, &feedback_source}) {
+    if (*source) {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = nullptr;
+    }
   }
   auto all = std::move (sessions);
   sessions.clear ();

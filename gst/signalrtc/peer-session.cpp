@@ -1342,17 +1342,37 @@ PeerSession::request_stats ()
                 "packets-lost", G_TYPE_INT64, totals.packets_lost,
                 "round-trip-time", G_TYPE_DOUBLE, totals.rtt, "frames-received",
                 G_TYPE_UINT64, s.frames_received_.load (), nullptr);
-            if (s.congestion_) {
-              s.congestion_->on_receiver_report (totals.fraction_lost,
-                                                 totals.rtt);
+            if (s.congestion_)
               s.congestion_->add_stats (st);
-            }
             for (auto &gate : s.gates_)
               gate->add_stats (st);
             s.stats_time_us_ = now;
             s.bytes_sent_ = totals.bytes_sent;
             s.bytes_received_ = totals.bytes_received;
             s.delegate_->peer_stats (s, st);
+          });
+      },
+      new WeakSession (weak_from_this ()),
+      [] (gpointer data) { delete static_cast<WeakSession *> (data); });
+  g_signal_emit_by_name (webrtc_, "get-stats", nullptr, promise);
+}
+
+void
+PeerSession::poll_feedback ()
+{
+  if (stopped_ || !webrtc_ || !congestion_)
+    return;
+  GstPromise *promise = gst_promise_new_with_change_func (
+      [] (GstPromise *promise, gpointer data) {
+        StatsTotals totals;
+        if (const GstStructure *reply = gst_promise_get_reply (promise))
+          gst_structure_foreach (reply, add_stat, &totals);
+        gst_promise_unref (promise);
+        if (auto self = static_cast<WeakSession *> (data)->lock ())
+          self->hop ([totals] (PeerSession &s) {
+            if (!s.stopped_ && s.congestion_)
+              s.congestion_->on_receiver_report (totals.fraction_lost,
+                                                 totals.rtt);
           });
       },
       new WeakSession (weak_from_this ()),

@@ -126,6 +126,12 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
    * video src pads); with congestion control also bandwidth-estimate
    * (bit/s) and how it was made (see CongestionControl::add_stats). */
   void request_stats ();
+  /* Feeds congestion control the round trip and the loss of the peer's
+   * latest receiver report (the estimate's fallback when the peer sends
+   * no TWCC feedback). Called every kFeedbackPollMs by the bin, whatever
+   * stats-interval says: the fallback moves once per poll. */
+  void poll_feedback ();
+  static constexpr guint kFeedbackPollMs = 1000;
   /* What this call's link carries (bit/s, everything sent to the peer);
    * 0 without congestion control. Any thread. */
   std::uint32_t bandwidth_estimate () const;

@@ -3107,6 +3107,53 @@ TEST_F (Elements, LadderMovesACallUpWithoutAGap)
   expect_no_errors ();
 }
 
+/* Congestion control does not wait for stats: with stats-interval=0 on
+ * the sender, a call whose peer sends receiver reports but no TWCC
+ * feedback (a GStreamer viewer that calls) still has an estimate that
+ * grows, and moves up the ladder. The receiver-report fallback was read
+ * only when stats were asked for: with 0 never (the call stayed at its
+ * first rendition, 300 kbit/s), with the default 5 s once per 5 s. */
+TEST_F (Elements, TheEstimateDoesNotWaitForStats)
+{
+  ASSERT_TRUE (start_hub ());
+  Peer &cam = add_peer (
+      "cam",
+      "videotestsrc is-live=true ! "
+      "video/x-raw,width=640,height=360,framerate=30/1 ! signalrtcbin "
+      "name=cam hub-url=" + url () + " username=cam stats-interval=0 "
+      "video-bitrate=300000 "
+      "video-renditions=\"640x360:800000,320x180:250000\"",
+      "cam");
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &viewer
+      = add_receiver ("viewer", url (), "call=cam latency=0 stats-interval=500");
+  ASSERT_TRUE (viewer.valid () && viewer.play ());
+  ASSERT_TRUE (wait_until ([&] { return viewer.video_frames () > 0; }, 20000))
+      << "no picture";
+  auto received = [&] {
+    guint64 bps = 0;
+    viewer.for_each ("signalrtc-peer-stats", [&] (const GstStructure *s) {
+      guint64 v;
+      if (gst_structure_get_uint64 (s, "bitrate-received", &v))
+        bps = v;
+    });
+    return bps;
+  };
+  guint64 most = 0;
+  const bool up = wait_until (
+      [&] {
+        most = std::max (most, received ());
+        return most > 500000;
+      },
+      40000);
+  report ("most_received_bps", most);
+  EXPECT_TRUE (up) << "the call stayed at " << most
+                   << " bit/s: its estimate never grew (320x180 carries "
+                      "250 kbit/s and audio)";
+  expect_no_errors ();
+}
+
 /* A rendition no call takes is not encoded, and comes back with a key
  * frame of its usual size: libvpx takes its frame rate from timestamps,
  * and a frame seconds after the last, as it came, would have been given

@@ -13,7 +13,9 @@
  *    called by N viewers;
  *  - ladder: the same with the sink's default ladder (video-renditions:
  *    720p, 360p and 180p, each encoded once, each viewer taking the one
- *    its estimate carries); its sender CPU at N = 1 beside shared's is the
+ *    its estimate carries; a rendition no call takes is not encoded, the
+ *    lowest always is); the window waits until the viewers are at 720p
+ *    (at most 30 s); its sender CPU at N = 1 beside shared's is the
  *    ladder's encode cost against one 720p encode;
  *  - per-viewer: the same pattern teed into N signalrtcsink users cam0..,
  *    each encoding for its one viewer (one encoder per viewer, as
@@ -392,6 +394,24 @@ watch (const Options &o, int n, V &viewers, GPid sender, GPid feeder, Row &row)
     got /= now_s () - t;
     if (i >= 2 && got > target * 0.95 && got < target * 1.05)
       break;
+  }
+  /* The ladder: every call starts at 640x360 (half its first estimate)
+   * and climbs 8 %/s; its 720p encoder runs only once a call takes it.
+   * Wait (at most 30 s) until a second brings each viewer 720p's worth. */
+  if (row.mode == "ladder") {
+    const double top_mbps = 1.8;
+    double mbps = 0;
+    for (int i = 0; i < 30; i++) {
+      guint64 b0 = viewers.total_bytes ();
+      double t = now_s ();
+      spin (1);
+      mbps = (double)(viewers.total_bytes () - b0) * 8 / (now_s () - t) / n
+             / 1e6;
+      if (mbps >= top_mbps)
+        break;
+    }
+    if (mbps < top_mbps)
+      row.info = "below-720p";
   }
   auto before = viewers.frames ();
   guint64 bytes0 = viewers.total_bytes ();
@@ -903,9 +923,12 @@ main (int argc, char **argv)
       ladder = &r;
   }
   if (one && ladder && one->sender_cores > 0)
-    printf ("ladder encode (720p, 360p, 180p) against one 720p encode, both "
-            "with one viewer: %.3f against %.3f cores: ratio %.2f (target <= "
-            "1.5)\n",
+    printf ("ladder encode against one 720p encode, both with one viewer "
+            "(%s; 360p is not encoded while no call takes it, 180p always "
+            "is): %.3f against %.3f cores: ratio %.2f (target <= 1.5)\n",
+            ladder->info == "below-720p"
+                ? "the viewer never reached 720p: 360p and 180p encoded"
+                : "the viewer at 720p: 720p and 180p encoded",
             ladder->sender_cores, one->sender_cores,
             ladder->sender_cores / one->sender_cores);
   if (ran ("ladder")) {

@@ -305,6 +305,25 @@ PeerSession::start (GError **error)
                          G_CALLBACK (on_element_added),
                          new WeakSession (weak_from_this ()), free_weak,
                          (GConnectFlags)0);
+  /* webrtcbin 1.22 sets each new jitterbuffer's do-retransmission from
+   * every transceiver of its (bundled) transport in turn, so the last
+   * m-line's decides for all: a bot whose offer puts audio after video
+   * never asked for lost video. Connected after webrtcbin's own handler,
+   * this one sets it again for the SSRCs the remote description gives
+   * video (on_jitterbuffer). */
+  if (receive_nack ()) {
+    if (GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (webrtc_), "rtpbin")) {
+      g_signal_connect_data (rtpbin, "new-jitterbuffer",
+                             G_CALLBACK (on_jitterbuffer),
+                             new WeakSession (weak_from_this ()), free_weak,
+                             (GConnectFlags)0);
+      gst_object_unref (rtpbin);
+    } else {
+      GST_WARNING ("peer %s: no rtpbin in webrtcbin: lost video is not "
+                   "asked for again when this element offers",
+                   config_.connection_id.c_str ());
+    }
+  }
 
   g_signal_connect_data (
       webrtc_, "on-ice-candidate",
@@ -618,22 +637,75 @@ PeerSession::add_receive_transceivers ()
     add_receive_transceiver ("audio");
 }
 
-/* A recvonly transceiver offering every codec of @media we can take. */
+/* A recvonly transceiver for every codec of @media we can take: as
+ * offerer with our payload types, as answerer with those @offer gives
+ * (nothing if it offers none). Its codec preferences carry the TWCC
+ * extension (ours, or the offer's id): webrtcbin writes it into an offer,
+ * and leaves it out of an answer unless they carry it. With it, rtpbin
+ * sends the peer transport-wide feedback on what arrives, and a browser
+ * sender runs its congestion control against us. Video asks for what is
+ * lost (do-nack: rtx in the offer or answer, the jitterbuffer's
+ * retransmission requests) when the latency leaves time for it. */
 void
-PeerSession::add_receive_transceiver (const char *media)
+PeerSession::add_receive_transceiver (const char *media,
+                                      const GstSDPMessage *offer)
 {
+  const guint twcc
+      = offer ? offered_twcc_id (offer, media).value_or (0) : kTwccOfferId;
   GstCaps *caps = gst_caps_new_empty ();
   for (const auto &codec : kCodecs) {
-    if (g_str_equal (codec.media, media))
-      gst_caps_append (caps, rtp_caps (codec, codec.default_pt, 0));
+    if (!g_str_equal (codec.media, media))
+      continue;
+    const std::optional<guint> pt
+        = offer ? offered_pt (offer, codec.media, codec.encoding)
+                : std::optional<guint> (codec.default_pt);
+    if (pt)
+      gst_caps_append (caps, rtp_caps (codec, *pt, twcc));
+  }
+  if (gst_caps_is_empty (caps)) {
+    gst_caps_unref (caps);
+    return;
   }
   GstWebRTCRTPTransceiver *trans = nullptr;
   g_signal_emit_by_name (webrtc_, "add-transceiver",
                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps,
                          &trans);
   gst_caps_unref (caps);
-  if (trans)
-    gst_object_unref (trans);
+  if (!trans)
+    return;
+  if (g_str_equal (media, "video") && receive_nack ())
+    g_object_set (trans, "do-nack", TRUE, nullptr);
+  gst_object_unref (trans);
+}
+
+/* rtpbin's new-jitterbuffer (a streaming thread): a jitterbuffer of a
+ * video SSRC the remote description names asks for what is lost. */
+void
+PeerSession::on_jitterbuffer (GstElement *, GstElement *jitterbuffer,
+                              guint session, guint ssrc, gpointer data)
+{
+  auto self = static_cast<WeakSession *> (data)->lock ();
+  if (!self)
+    return;
+  bool video;
+  {
+    std::lock_guard<std::mutex> lock (self->ssrc_lock_);
+    video = self->remote_video_ssrcs_.count (ssrc) > 0;
+  }
+  if (!video)
+    return;
+  GST_DEBUG ("peer %s: session %u, video ssrc %u: retransmissions asked for",
+             self->config_.connection_id.c_str (), session, ssrc);
+  g_object_set (jitterbuffer, "do-retransmission", TRUE, nullptr);
+}
+
+/* A lost packet can come again within about a round trip and the
+ * sender's reaction; a jitterbuffer that holds less than kNackLatencyMs
+ * gives up on it first, and its requests would only cost the link. */
+bool
+PeerSession::receive_nack () const
+{
+  return config_.latency_ms >= kNackLatencyMs;
 }
 
 void
@@ -867,10 +939,21 @@ PeerSession::handle_description (const PeerSignal &signal)
     return;
   }
   remote_mids_.clear ();
+  std::set<guint32> video_ssrcs;
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    const char *mid = gst_sdp_media_get_attribute_val (
-        gst_sdp_message_get_media (sdp, i), "mid");
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    const char *mid = gst_sdp_media_get_attribute_val (m, "mid");
     remote_mids_.push_back (mid ? mid : "");
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "video") != 0)
+      continue;
+    const char *ssrc;
+    for (guint n = 0; (ssrc = gst_sdp_media_get_attribute_val_n (m, "ssrc", n));
+         n++)
+      video_ssrcs.insert ((guint32)g_ascii_strtoull (ssrc, nullptr, 10));
+  }
+  {
+    std::lock_guard<std::mutex> lock (ssrc_lock_);
+    remote_video_ssrcs_ = std::move (video_ssrcs);
   }
 
   /* As answerer, link the inputs first, with the payload types the offer
@@ -891,6 +974,20 @@ PeerSession::handle_description (const PeerSignal &signal)
       else
         GST_INFO ("peer %s does not take %s: not sending that input",
                   config_.connection_id.c_str (), input->encoding ().c_str ());
+    }
+    /* What we only receive: before the offer is set, so that its m-lines
+     * find these transceivers (with the TWCC extension and rtx) rather
+     * than make their own. */
+    if (config_.receive) {
+      bool have_video = false, have_audio = false;
+      for (const auto &b : branches_) {
+        have_video |= b->input->kind () == "video";
+        have_audio |= b->input->kind () == "audio";
+      }
+      if (!have_video)
+        add_receive_transceiver ("video", sdp);
+      if (!have_audio)
+        add_receive_transceiver ("audio", sdp);
     }
   }
 

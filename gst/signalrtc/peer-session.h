@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -161,7 +162,12 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
                                 gpointer user_data);
   bool link_input (SendInput *input, guint pt, guint twcc_id);
   void add_receive_transceivers ();
-  void add_receive_transceiver (const char *media);
+  void add_receive_transceiver (const char *media,
+                                const GstSDPMessage *offer = nullptr);
+  bool receive_nack () const;
+  static void on_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer,
+                               guint session, guint ssrc, gpointer data);
+  static constexpr guint kNackLatencyMs = 50;
   void create_data_channel ();
   void watch_data_channel (GstWebRTCDataChannel *channel);
   void adopt_data_channel (GstWebRTCDataChannel *channel);
@@ -200,6 +206,10 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   /* Hub thread; each also held by its probes. */
   std::vector<std::shared_ptr<class RenditionGate>> gates_;
   std::vector<std::string> remote_mids_;
+  /* The SSRCs the remote description gives video (on_jitterbuffer reads
+   * them on a streaming thread). */
+  std::mutex ssrc_lock_;
+  std::set<guint32> remote_video_ssrcs_;
   std::vector<PeerSignal> pending_candidates_;
   /* Chat waiting for the data channel to open. */
   std::vector<std::string> outbox_;

@@ -41,7 +41,8 @@
  * signalrtc-message (username, connection-id, text), and
  * every #GstSignalrtcBaseBin:stats-interval signalrtc-peer-stats (username,
  * connection-id, bitrate-sent, bitrate-received, packets-sent,
- * packets-received, packets-lost, round-trip-time, frames-received).
+ * packets-received, packets-lost, round-trip-time, packets-repaired,
+ * retransmissions-requested, packets-late, plis-sent, frames-received).
  */
 #include "gstsignalrtcbin.h"
 

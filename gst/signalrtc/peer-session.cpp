@@ -1342,6 +1342,10 @@ struct StatsTotals
   guint64 bytes_sent = 0, bytes_received = 0, packets_sent = 0,
           packets_received = 0;
   gint64 packets_lost = 0;
+  /* What we receive: packets a retransmission repaired, retransmissions
+   * our jitterbuffers asked for, packets that came too late to be used,
+   * PLIs we sent. */
+  guint64 repaired = 0, requested = 0, late = 0, plis = 0;
   double rtt = -1;
   /* The worst a receiver report of the peer's gives, -1 none. */
   double fraction_lost = -1;
@@ -1368,14 +1372,30 @@ add_stat (GQuark, const GValue *value, gpointer data)
     if (gst_structure_get_uint64 (stat, "packets-sent", &u))
       t->packets_sent += u;
     break;
-  case GST_WEBRTC_STATS_INBOUND_RTP:
+  case GST_WEBRTC_STATS_INBOUND_RTP: {
+    GST_LOG ("%" GST_PTR_FORMAT, stat);
     if (gst_structure_get_uint64 (stat, "bytes-received", &u))
       t->bytes_received += u;
     if (gst_structure_get_uint64 (stat, "packets-received", &u))
       t->packets_received += u;
     if (gst_structure_get_int64 (stat, "packets-lost", &i))
       t->packets_lost += i;
+    if (gst_structure_get_uint64 (stat, "packets-repaired", &u))
+      t->repaired += u;
+    guint n = 0;
+    if (gst_structure_get_uint (stat, "pli-count", &n))
+      t->plis += n;
+    GstStructure *jb = nullptr;
+    if (gst_structure_get (stat, "gst-rtpjitterbuffer-stats", GST_TYPE_STRUCTURE,
+                           &jb, nullptr)) {
+      if (gst_structure_get_uint64 (jb, "rtx-count", &u))
+        t->requested += u;
+      if (gst_structure_get_uint64 (jb, "num-late", &u))
+        t->late += u;
+      gst_structure_free (jb);
+    }
     break;
+  }
   case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
     if (gst_structure_get_double (stat, "round-trip-time", &d))
       t->rtt = MAX (t->rtt, d);
@@ -1438,7 +1458,10 @@ PeerSession::request_stats ()
                 "packets-received", G_TYPE_UINT64, totals.packets_received,
                 "packets-lost", G_TYPE_INT64, totals.packets_lost,
                 "round-trip-time", G_TYPE_DOUBLE, totals.rtt, "frames-received",
-                G_TYPE_UINT64, s.frames_received_.load (), nullptr);
+                G_TYPE_UINT64, s.frames_received_.load (), "packets-repaired",
+                G_TYPE_UINT64, totals.repaired, "retransmissions-requested",
+                G_TYPE_UINT64, totals.requested, "packets-late", G_TYPE_UINT64,
+                totals.late, "plis-sent", G_TYPE_UINT64, totals.plis, nullptr);
             if (s.congestion_)
               s.congestion_->add_stats (st);
             for (auto &gate : s.gates_)

@@ -123,7 +123,10 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
   /* Asks webrtcbin for its statistics; the delegate gets a
    * signalrtc-peer-stats structure: bitrate-sent, bitrate-received (bit/s
    * since the last sample), packets-sent, packets-received, packets-lost,
-   * round-trip-time (s, -1 unknown), frames-received (buffers out of the
+   * round-trip-time (s, -1 unknown), packets-repaired (received packets a
+   * retransmission repaired), retransmissions-requested (by our
+   * jitterbuffers), packets-late (came after their time, dropped),
+   * plis-sent, frames-received (buffers out of the
    * video src pads); with congestion control also bandwidth-estimate
    * (bit/s) and how it was made (see CongestionControl::add_stats). */
   void request_stats ();

@@ -61,7 +61,7 @@ async function sent (page, connectionId) {
 
 async function lossyCall (t, label, { pageCalls }) {
   await net.shape('page', 'up', { loss: 0.03 });
-  const bot = startViewerBot(hub, 'rec', pageCalls ? '' : 'call=page');
+  const bot = startViewerBot(hub, 'rec', `stats-interval=1000${pageCalls ? '' : ' call=page'}`);
   let page = null;
   try {
     if (pageCalls) await bot.waitForLine(/signalrtc-hub-connected/);
@@ -83,11 +83,18 @@ async function lossyCall (t, label, { pageCalls }) {
     const frames = bot.count(VIDEO_FRAME) - framesBefore;
     const got = { nacks: after.nacks - before.nacks, resent: after.resent - before.resent,
       packets: after.packets - before.packets, rtx: after.rtx, frames, drops };
+    // What the bot says it did (its last signalrtc-peer-stats).
+    const statsLine = bot.lines.filter((l) => l.includes('signalrtc-peer-stats')).at(-1) ?? '';
+    const stat = (name) => Number(new RegExp(`${name}=\\(guint64\\)(\\d+)`).exec(statsLine)?.[1] ?? NaN);
+    got.requested = stat('retransmissions-requested');
+    got.repaired = stat('packets-repaired');
     t.diagnostic(`${label}: ${JSON.stringify(got)}`);
     assert.ok(got.rtx, `the bot's ${pageCalls ? 'answer' : 'offer'} has no rtx for the page's video`);
     assert.ok(got.nacks > 0, `the page got no NACK in ${SECONDS} s at 3 % loss (${got.packets} packets sent)`);
     assert.ok(got.resent > 0, `the page sent nothing again (${got.nacks} NACKs)`);
     assert.ok(frames >= SECONDS * 10, `the bot decoded only ${frames} frames in ${SECONDS} s`);
+    assert.ok(got.requested > 0 && got.repaired > 0,
+      `the bot's stats say ${got.requested} retransmissions requested, ${got.repaired} packets repaired`);
   } finally {
     await bot.stop();
     await page?.page.context().close();

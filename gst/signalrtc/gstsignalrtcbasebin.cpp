@@ -47,6 +47,7 @@ enum
   PROP_MAX_PEERS,
   PROP_STUN_SERVER,
   PROP_TURN_SERVER,
+  PROP_ICE_TRANSPORT_POLICY,
   PROP_VIDEO_CODEC,
   PROP_VIDEO_BITRATE,
   PROP_LATENCY,
@@ -188,7 +189,8 @@ struct BinState : public PeerSession::Delegate
     std::string hub_url, username, access_token, call, stun, turn;
     std::vector<std::string> allowed_users, local_addresses;
     bool auto_answer = DEFAULT_AUTO_ANSWER, decode = DEFAULT_DECODE,
-         reconnect = DEFAULT_RECONNECT, congestion_control = true;
+         reconnect = DEFAULT_RECONNECT, congestion_control = true,
+         relay_only = false;
     guint max_peers = DEFAULT_MAX_PEERS, latency = DEFAULT_LATENCY,
           stats_interval = DEFAULT_STATS_INTERVAL,
           setup_timeout = DEFAULT_SETUP_TIMEOUT,
@@ -213,6 +215,8 @@ struct BinState : public PeerSession::Delegate
         rejoin_timeout = DEFAULT_REJOIN_TIMEOUT,
         min_bitrate = DEFAULT_MIN_BITRATE, max_bitrate = DEFAULT_MAX_BITRATE;
   GstSignalrtcVideoCodec video_codec = DEFAULT_VIDEO_CODEC;
+  GstWebRTCICETransportPolicy ice_transport_policy
+      = GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL;
   GstSignalrtcCongestionControl congestion_control
       = DEFAULT_CONGESTION_CONTROL;
   std::string video_renditions = DEFAULT_VIDEO_RENDITIONS;
@@ -329,6 +333,7 @@ BinState::read_settings ()
   s.call = call ? call : "";
   s.stun = stun_server ? stun_server : "";
   s.turn = turn_server ? turn_server : "";
+  s.relay_only = ice_transport_policy == GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY;
   s.allowed_users = split_list (allowed_users ? allowed_users : "");
   s.local_addresses = split_list (local_addresses ? local_addresses : "");
   s.auto_answer = auto_answer;
@@ -804,6 +809,7 @@ BinState::start_session (const std::string &id, bool initiator)
   config.latency_ms = settings.latency;
   config.stun_server = settings.stun;
   config.turn_server = settings.turn;
+  config.relay_only = settings.relay_only;
   config.local_addresses = settings.local_addresses;
   config.setup_timeout_ms = settings.setup_timeout * 1000;
   if (settings.congestion_control) {
@@ -1110,6 +1116,10 @@ gst_signalrtc_base_bin_set_property (GObject *object, guint prop_id,
   case PROP_TURN_SERVER:
     set_string (st->turn_server);
     break;
+  case PROP_ICE_TRANSPORT_POLICY:
+    st->ice_transport_policy
+        = (GstWebRTCICETransportPolicy)g_value_get_enum (value);
+    break;
   case PROP_LOCAL_ADDRESSES:
     set_string (st->local_addresses);
     break;
@@ -1204,6 +1214,9 @@ gst_signalrtc_base_bin_get_property (GObject *object, guint prop_id,
     break;
   case PROP_TURN_SERVER:
     g_value_set_string (value, st->turn_server);
+    break;
+  case PROP_ICE_TRANSPORT_POLICY:
+    g_value_set_enum (value, st->ice_transport_policy);
     break;
   case PROP_LOCAL_ADDRESSES:
     g_value_set_string (value, st->local_addresses);
@@ -1642,8 +1655,17 @@ gst_signalrtc_base_bin_class_init (GstSignalrtcBaseBinClass *klass)
       gobject_class, PROP_TURN_SERVER,
       g_param_spec_string ("turn-server", "TURN server",
                            "TURN server, turn(s)://user:password@host:port "
-                           "(none by default)",
+                           "(none by default; ?transport=tcp for TURN over "
+                           "TCP)",
                            nullptr, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_ICE_TRANSPORT_POLICY,
+      g_param_spec_enum ("ice-transport-policy", "ICE transport policy",
+                         "Which candidates calls use: all, or relay (only "
+                         "the TURN server's: media always goes through it, "
+                         "and no address of this host is told to peers)",
+                         GST_TYPE_WEBRTC_ICE_TRANSPORT_POLICY,
+                         GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL, flags));
   g_object_class_install_property (
       gobject_class, PROP_VIDEO_CODEC,
       g_param_spec_enum ("video-codec", "Video codec",

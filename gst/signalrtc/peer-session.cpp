@@ -71,6 +71,23 @@ find_codec (const char *encoding)
   return nullptr;
 }
 
+/* @uri (turn(s)://user:password@host:port...) without its password, for
+ * messages; "none" when empty. */
+std::string
+redact_turn (const std::string &uri)
+{
+  if (uri.empty ())
+    return "none";
+  const size_t at = uri.rfind ('@');
+  const size_t scheme = uri.find ("://");
+  if (at == std::string::npos || scheme == std::string::npos || at < scheme)
+    return uri;
+  const size_t colon = uri.find (':', scheme + 3);
+  if (colon == std::string::npos || colon > at)
+    return uri;
+  return uri.substr (0, colon) + ":***" + uri.substr (at);
+}
+
 /* The id our offers give the TWCC header extension (any of 1-14 would
  * do: nothing else we send has one). */
 constexpr guint kTwccOfferId = 3;
@@ -273,6 +290,9 @@ PeerSession::start (GError **error)
   if (!config_.stun_server.empty ())
     g_object_set (webrtc_, "stun-server", config_.stun_server.c_str (),
                   nullptr);
+  if (config_.relay_only)
+    g_object_set (webrtc_, "ice-transport-policy",
+                  GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, nullptr);
   if (!config_.turn_server.empty ())
     g_object_set (webrtc_, "turn-server", config_.turn_server.c_str (),
                   nullptr);
@@ -399,6 +419,26 @@ PeerSession::start (GError **error)
           });
       }),
       new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
+  /* Relay only: a gathering that ends with no candidate (the TURN server
+   * did not answer, or refused the credentials) can never connect; say so
+   * at once rather than at setup-timeout. */
+  if (config_.relay_only)
+    g_signal_connect_data (
+        webrtc_, "notify::ice-gathering-state",
+        G_CALLBACK (+[] (GstElement *webrtc, GParamSpec *, gpointer data) {
+          GstWebRTCICEGatheringState state;
+          g_object_get (webrtc, "ice-gathering-state", &state, nullptr);
+          if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+            return;
+          if (auto self = static_cast<WeakSession *> (data)->lock ())
+            self->hop ([] (PeerSession &s) {
+              if (!s.stopped_ && s.local_candidates_ == 0)
+                s.fail ("no relay candidate: the TURN server (" + redact_turn (s.config_.turn_server)
+                        + ") did not answer or refused the credentials, "
+                          "and ice-transport-policy is relay");
+            });
+        }),
+        new WeakSession (weak_from_this ()), free_weak, (GConnectFlags)0);
 
   gst_bin_add (bin_, webrtc_);
   gst_element_sync_state_with_parent (webrtc_);
@@ -862,6 +902,7 @@ PeerSession::send_local_candidate (guint mline, const std::string &candidate)
 {
   if (stopped_ || candidate.empty ())
     return;
+  local_candidates_++;
   PeerSignal signal;
   signal.type = PeerSignal::Type::Candidate;
   signal.candidate = candidate;

@@ -91,6 +91,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
     guint latency_ms = 200;
     std::string stun_server;
     std::string turn_server;
+    /* ice-transport-policy=relay: TURN relay candidates only. */
+    bool relay_only = false;
     /* Addresses ICE gathers host candidates on; empty: libnice's own
      * choice (every interface that is up but loopback). */
     std::vector<std::string> local_addresses;
@@ -213,6 +215,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
    * them on a streaming thread). */
   std::mutex ssrc_lock_;
   std::set<guint32> remote_video_ssrcs_;
+  /* Candidates of ours sent to the peer (hub thread). */
+  guint local_candidates_ = 0;
   std::vector<PeerSignal> pending_candidates_;
   /* Chat waiting for the data channel to open. */
   std::vector<std::string> outbox_;

@@ -20,6 +20,7 @@
 #include <gst/gst.h>
 #include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
 
@@ -3276,6 +3277,197 @@ TEST_F (Elements, AnIdleRenditionComesBackWithAnOrdinaryKeyFrame)
       << " ms idle is " << again.size << " bytes, one in the running stream "
       << running_key;
   expect_no_errors ();
+}
+
+/* Debian's coturn (turnserver), on loopback, long-term credentials, for
+ * the relay tests; gone with the object. Relay ports from a range of its
+ * own. */
+class TurnServer
+{
+ public:
+  static constexpr const char *kUser = "signalrtc";
+  static constexpr const char *kPassword = "relay-secret";
+
+  ~TurnServer ()
+  {
+    if (process_) {
+      g_subprocess_send_signal (process_, SIGTERM);
+      g_subprocess_wait (process_, nullptr, nullptr);
+      g_object_unref (process_);
+    }
+    if (log_)
+      g_unlink (log_);
+    if (pid_)
+      g_unlink (pid_);
+    g_free (log_);
+    g_free (pid_);
+  }
+  static bool available ()
+  {
+    g_autofree gchar *path = g_find_program_in_path ("turnserver");
+    return path != nullptr;
+  }
+  bool start ()
+  {
+    port_ = HubProcess::free_port ();
+    const std::string port = std::to_string (port_);
+    const std::string min = std::to_string (40000 + port_ % 10000);
+    const std::string max = std::to_string (40000 + port_ % 10000 + 50);
+    const std::string user = std::string (kUser) + ":" + kPassword;
+    log_ = g_build_filename (g_get_tmp_dir (),
+                             ("signalrtc-turn-" + port + ".log").c_str (),
+                             nullptr);
+    pid_ = g_build_filename (g_get_tmp_dir (),
+                             ("signalrtc-turn-" + port + ".pid").c_str (),
+                             nullptr);
+    const char *argv[]
+        = {"turnserver", "-n", "--listening-ip", "127.0.0.1", "--relay-ip",
+           "127.0.0.1", "--listening-port", port.c_str (), "--min-port",
+           min.c_str (), "--max-port", max.c_str (), "--lt-cred-mech",
+           "--user", user.c_str (), "--realm", "signalrtc.test",
+           "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls",
+           "--no-software-attribute", "--simple-log", "--log-file", log_,
+           "--pidfile", pid_, nullptr};
+    g_autoptr (GError) error = nullptr;
+    process_ = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+    if (!process_) {
+      ADD_FAILURE () << "turnserver: " << error->message;
+      return false;
+    }
+    /* Up once it takes TCP connections on its port. */
+    for (int i = 0; i < 100; i++) {
+      g_autoptr (GSocketClient) client = g_socket_client_new ();
+      g_autoptr (GSocketConnection) c = g_socket_client_connect_to_host (
+          client, ("127.0.0.1:" + port).c_str (), 0, nullptr, nullptr);
+      if (c)
+        return true;
+      g_usleep (50000);
+    }
+    ADD_FAILURE () << "turnserver did not listen on " << port;
+    return false;
+  }
+  std::string uri (const char *query = "") const
+  {
+    return std::string ("turn://") + kUser + ":" + kPassword + "@127.0.0.1:"
+           + std::to_string (port_) + query;
+  }
+  TurnServer () = default;
+  TurnServer (const TurnServer &) = delete;
+  TurnServer &operator= (const TurnServer &) = delete;
+
+ private:
+  GSubprocess *process_ = nullptr;
+  guint port_ = 0;
+  gchar *log_ = nullptr;
+  gchar *pid_ = nullptr;
+};
+
+/* The candidate types of every local candidate of @bin's webrtcbins
+ * (webrtcbin's get-stats). */
+std::multiset<std::string>
+local_candidate_types (GstElement *bin)
+{
+  std::multiset<std::string> types;
+  for (GstElement *webrtc : all_by_factory (bin, "webrtcbin")) {
+    GstPromise *promise = gst_promise_new ();
+    g_signal_emit_by_name (webrtc, "get-stats", nullptr, promise);
+    if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED) {
+      gst_structure_foreach (
+          gst_promise_get_reply (promise),
+          [] (GQuark, const GValue *value, gpointer data) -> gboolean {
+            if (!GST_VALUE_HOLDS_STRUCTURE (value))
+              return TRUE;
+            const GstStructure *s = gst_value_get_structure (value);
+            GstWebRTCStatsType type;
+            if (gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE,
+                                   &type, nullptr)
+                && type == GST_WEBRTC_STATS_LOCAL_CANDIDATE) {
+              const gchar *t = gst_structure_get_string (s, "candidate-type");
+              static_cast<std::multiset<std::string> *> (data)->insert (
+                  t ? t : "?");
+            }
+            return TRUE;
+          },
+          &types);
+    }
+    gst_promise_unref (promise);
+    gst_object_unref (webrtc);
+  }
+  return types;
+}
+
+/* ice-transport-policy=relay on both sides, through a real TURN server
+ * (coturn) over UDP, then over TCP: the call carries media, and every
+ * candidate either side has is the TURN server's relay. */
+TEST_F (Elements, RelayOnlyCallsGoThroughTurn)
+{
+  if (!TurnServer::available ())
+    GTEST_SKIP () << "no turnserver (Debian's coturn; scripts/deps installs it)";
+  ASSERT_TRUE (start_hub ());
+  TurnServer turn;
+  ASSERT_TRUE (turn.start ());
+  for (const char *query : {"", "?transport=tcp"}) {
+    SCOPED_TRACE (std::string ("TURN ") + (*query ? "over TCP" : "over UDP"));
+    const std::string relay = "ice-transport-policy=relay turn-server=\""
+                              + turn.uri (query) + "\"";
+    const std::string cam_name = *query ? "camtcp" : "cam";
+    const std::string viewer_name = *query ? "viewertcp" : "viewer";
+    Peer &cam = add_sender (cam_name, url (), relay);
+    ASSERT_TRUE (cam.valid () && cam.play ());
+    ASSERT_TRUE (wait_hub_connected (cam));
+    Peer &viewer = add_receiver (viewer_name, url (),
+                                 "call=" + cam_name + " " + relay);
+    ASSERT_TRUE (viewer.valid () && viewer.play ());
+    EXPECT_TRUE (wait_until ([&] { return viewer.video_frames () >= 30; }, 30000))
+        << "no picture through the TURN server";
+    for (Peer *p : {&cam, &viewer}) {
+      const auto types = local_candidate_types (p->bin ());
+      std::string all;
+      for (const auto &t : types)
+        all += t + " ";
+      report ((std::string (*query ? "tcp_" : "udp_") + p->label ()
+               + "_candidates")
+                  .c_str (),
+              types.size ());
+      EXPECT_FALSE (types.empty ()) << p->label () << " has no local candidate";
+      EXPECT_EQ (types.count ("relay"), types.size ())
+          << p->label () << "'s local candidates: " << all;
+    }
+    gst_element_set_state (viewer.pipeline (), GST_STATE_NULL);
+    gst_element_set_state (cam.pipeline (), GST_STATE_NULL);
+  }
+  expect_no_errors ();
+}
+
+/* Relay only, and the TURN server is not there: the call ends with a
+ * reason that says so, soon, not at setup-timeout. */
+TEST_F (Elements, RelayOnlyWithNoTurnServerSaysSo)
+{
+  ASSERT_TRUE (start_hub ());
+  const std::string nowhere = "ice-transport-policy=relay turn-server=\"turn://"
+                              + std::string (TurnServer::kUser) + ":"
+                              + TurnServer::kPassword + "@127.0.0.1:"
+                              + std::to_string (HubProcess::free_port ()) + "\"";
+  Peer &cam = add_sender ("cam", url (), nowhere);
+  ASSERT_TRUE (cam.valid () && cam.play ());
+  ASSERT_TRUE (wait_hub_connected (cam));
+  Peer &viewer = add_receiver ("viewer", url (), "call=cam " + nowhere);
+  ASSERT_TRUE (viewer.valid () && viewer.play ());
+  const gint64 start = g_get_monotonic_time ();
+  ASSERT_TRUE (wait_until (
+      [&] {
+        return viewer.count ("signalrtc-peer-disconnected", "username", "cam")
+               > 0;
+      },
+      45000))
+      << "the call that cannot connect was not given up";
+  report ("given_up_after_ms", (g_get_monotonic_time () - start) / 1000);
+  auto reason = viewer.last_field ("signalrtc-peer-disconnected", "reason",
+                                   "username", "cam");
+  ASSERT_TRUE (reason);
+  EXPECT_NE (reason->find ("TURN server"), std::string::npos) << *reason;
+  EXPECT_EQ (reason->find (TurnServer::kPassword), std::string::npos)
+      << "the reason gives the password away: " << *reason;
 }
 
 /* A new caller of a shared encoder gets a key frame of its own, promptly:

@@ -91,6 +91,13 @@ export class App implements TestHookSource {
     logInfo('ice-servers', JSON.stringify(servers));
   }
 
+  /** Relay only (TURN) for the calls started from now on. */
+  setRelayOnly(relayOnly: boolean): void {
+    this.relayOnly = relayOnly;
+    logInfo('relay-only', String(relayOnly));
+  }
+  private relayOnly = false;
+
   private async openMedia(): Promise<void> {
     if (this.mediaOpened) return;
     const media = await openLocalMedia();
@@ -332,6 +339,7 @@ export class App implements TestHookSource {
         initiator,
         localStream: this.localStream,
         iceServers: this.iceServers,
+        relayOnly: this.relayOnly,
         connectTimeoutMs: this.config.answerTimeoutMs,
         timers: this.timers,
         events: this.callEvents(),

@@ -37,6 +37,8 @@ export interface CallOptions {
   initiator: boolean;
   localStream: MediaStream | null;
   iceServers: RTCIceServer[];
+  /** Only TURN relay candidates (iceTransportPolicy 'relay'). */
+  relayOnly?: boolean;
   /** How long the call may take to reach 'connected'. */
   connectTimeoutMs: number;
   timers: Timers;
@@ -80,7 +82,7 @@ export class Call {
       initiator: options.initiator,
       trickle: true,
       stream: options.localStream ?? undefined,
-      config: { iceServers: options.iceServers },
+      config: { iceServers: options.iceServers, iceTransportPolicy: options.relayOnly ? 'relay' : 'all' },
       // Ask for the callee's audio and video even when we send none (a
       // receive-only caller would otherwise offer a data channel only).
       offerOptions: { offerToReceiveAudio: true, offerToReceiveVideo: true },

@@ -5,6 +5,8 @@
 //   ?client=aspnet       use @aspnet/signalr 1.1.4 instead of @microsoft/signalr
 //   ?hub=URL             the SignalR hub (default: `signalrtc` next to the page)
 //   ?ice=JSON            RTCIceServer[] for this page load (URL-encoded JSON)
+//   ?relay=1             relay only (iceTransportPolicy 'relay': every call
+//                        goes through a TURN server of ?ice= or the settings)
 //   ?answerTimeout=SECS  how long a call may take to connect (default 30)
 //   ?autoaccept=1        answer every incoming call at once, with no prompt
 
@@ -17,6 +19,8 @@ export interface AppConfig {
   hubUrl: string;
   /** ICE servers from ?ice=, which win over the saved setting; null if absent or invalid. */
   iceFromUrl: RTCIceServer[] | null;
+  /** ?relay=1 or ?relay=0; null if absent (the saved setting decides). */
+  relayFromUrl: boolean | null;
   answerTimeoutMs: number;
   /** Answer incoming calls at once instead of prompting (benchmarks, kiosks). */
   autoAccept: boolean;
@@ -35,6 +39,7 @@ export function readConfig(location: Location = window.location): AppConfig {
     // Resolved against the page, so the app works under any path prefix.
     hubUrl: new URL(params.get('hub') ?? 'signalrtc', location.href).href,
     iceFromUrl: ice === null ? null : parseIceServers(ice),
+    relayFromUrl: params.get('relay') === null ? null : isTrue(params.get('relay')),
     answerTimeoutMs: seconds(params.get('answerTimeout'), DEFAULT_ANSWER_TIMEOUT_S) * 1000,
     autoAccept: isTrue(params.get('autoaccept')),
   };
@@ -76,6 +81,25 @@ export function loadSavedIceServers(): RTCIceServer[] {
     return (text !== null && parseIceServers(text)) || [];
   } catch {
     return []; // storage may be disabled
+  }
+}
+
+const RELAY_STORAGE_KEY = 'signalrtc.relayOnly';
+
+/** Whether the settings panel said relay only; no by default. */
+export function loadSavedRelayOnly(): boolean {
+  try {
+    return localStorage.getItem(RELAY_STORAGE_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+export function saveRelayOnly(relayOnly: boolean): void {
+  try {
+    localStorage.setItem(RELAY_STORAGE_KEY, relayOnly ? '1' : '0');
+  } catch {
+    // Not remembered, but still used for this page load.
   }
 }
 

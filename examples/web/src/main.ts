@@ -5,7 +5,7 @@ import 'bootstrap/dist/css/bootstrap.min.css';
 import './style.css';
 
 import { App } from './app';
-import { loadSavedIceServers, parseIceServers, readConfig, saveIceServers } from './config';
+import { loadSavedIceServers, loadSavedRelayOnly, parseIceServers, readConfig, saveIceServers, saveRelayOnly } from './config';
 import { errorMessage, logError } from './log';
 import { installTestHook } from './testhook';
 import { windowTimers } from './timers';
@@ -56,10 +56,13 @@ function showJoined(name: string): void {
   document.body.setAttribute('data-joined', '1');
 }
 
-function setUpSettings(initial: RTCIceServer[]): void {
+function setUpSettings(initial: RTCIceServer[], relayOnly: boolean): void {
   const form = byId('settings-form', HTMLFormElement);
   const field = byId('ice-servers', HTMLTextAreaElement);
+  const relay = byId('relay-only', HTMLInputElement);
   field.value = initial.length ? JSON.stringify(initial, null, 2) : '';
+  relay.checked = relayOnly;
+  app.setRelayOnly(relayOnly);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = field.value.trim();
@@ -70,12 +73,14 @@ function setUpSettings(initial: RTCIceServer[]): void {
       return;
     }
     saveIceServers(servers);
+    saveRelayOnly(relay.checked);
     app.setIceServers(servers);
-    showNotice(`ICE servers saved (${servers.length}); used for new calls.`);
+    app.setRelayOnly(relay.checked);
+    showNotice(`ICE servers saved (${servers.length}${relay.checked ? ', relay only' : ''}); used for new calls.`);
   });
 }
 
 // Start-up, after every declaration above (autojoin calls join() at once).
 installTestHook(app);
-setUpSettings(initialIceServers);
+setUpSettings(initialIceServers, config.relayFromUrl ?? loadSavedRelayOnly());
 setUpJoinForm();

@@ -153,8 +153,11 @@ export function appUrl (hub, name, params = {}, origin = hub.origin) {
 // `media: false`: the page gets no camera or microphone (getUserMedia
 // refuses, as on a machine without devices), so its calls carry only the
 // data channel.
-export async function openApp (browser, hub, name, params = {}, { media = true, origin = hub.origin } = {}) {
+// `init`: a function run in the page before its scripts (Playwright's
+// addInitScript), e.g. stampedMedia from ./stamp.js.
+export async function openApp (browser, hub, name, params = {}, { media = true, origin = hub.origin, init = null } = {}) {
   const page = await browser.newPage();
+  if (init) await page.addInitScript(init);
   if (!media) {
     await page.addInitScript(() => {
       navigator.mediaDevices.getUserMedia = () =>

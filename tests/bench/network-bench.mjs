@@ -29,23 +29,13 @@ import { launchChromium, openApp } from '../browser/lib/browser.js';
 import { webRoot } from '../browser/lib/scenario.js';
 import { createNetwork, linkCounters } from '../lib/netsim.js';
 import { botEstimates, measureCall, start720pBot } from '../browser/lib/network.js';
+import { LINKS } from './network-links.mjs';
 
 function option (name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 }
 
-export const LINKS = {
-  clean: {},
-  '2mbit': { rate: '2mbit' },
-  '1mbit': { rate: '1mbit' },
-  '500kbit': { rate: '500kbit' },
-  loss1: { loss: 0.01 },
-  loss3: { loss: 0.03 },
-  loss5: { loss: 0.05 },
-  '1mbit-loss2': { rate: '1mbit', loss: 0.02 },
-  step: { rate: '3mbit' },
-};
 const STEP_TO = { rate: '1mbit' };
 const STEP_BPS = 1e6;
 

@@ -100,6 +100,7 @@ export function readStamp (frame) {
 // Decodes `file` to the end (decodebin, scaled to 640x480 I420 in case the
 // sender lowered its resolution) and reads every frame's stamp:
 // { frames, good, bad, firstBad (its index), numbers (distinct good ones),
+//   sequence (each frame's number in order, null for a bad one),
 //   error (GStreamer's, or null) }.
 export function checkStamps (file) {
   const { width: W, height: H } = STAMP;
@@ -108,7 +109,7 @@ export function checkStamps (file) {
     const proc = spawn('gst-launch-1.0', ['-q', 'filesrc', `location=${file}`, '!', 'decodebin', '!',
       'videoconvert', '!', 'videoscale', '!', `video/x-raw,format=I420,width=${W},height=${H}`, '!',
       'fdsink', 'fd=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const result = { frames: 0, good: 0, bad: 0, firstBad: null, numbers: 0, error: null };
+    const result = { frames: 0, good: 0, bad: 0, firstBad: null, numbers: 0, sequence: [], error: null };
     const seen = new Set();
     let pending = Buffer.alloc(0);
     let stderr = '';
@@ -116,6 +117,7 @@ export function checkStamps (file) {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       while (pending.length >= size) {
         const n = readStamp(pending.subarray(0, W * H));
+        result.sequence.push(n);
         if (n === null) {
           if (result.firstBad === null) result.firstBad = result.frames;
           result.bad++;
@@ -134,4 +136,21 @@ export function checkStamps (file) {
       resolve(result);
     });
   });
+}
+
+// Freeze time of a sequence of stamp numbers (frames drawn at STAMP.fps),
+// in seconds, as WebRTC's getStats counts it: a gap between two whole
+// frames longer than three times the median gap, or than the median plus
+// 150 ms, counts whole.
+export function freezeSeconds (sequence) {
+  const numbers = sequence.filter((n) => n !== null);
+  const gaps = [];
+  for (let i = 1; i < numbers.length; i++) {
+    if (numbers[i] > numbers[i - 1]) gaps.push((numbers[i] - numbers[i - 1]) / STAMP.fps);
+  }
+  if (!gaps.length) return 0;
+  const sorted = [...gaps].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  const bound = Math.max(3 * median, median + 0.15);
+  return gaps.filter((g) => g > bound).reduce((a, b) => a + b, 0);
 }

@@ -14,10 +14,10 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { test } from '../lib/node-test.js';
-import { startHub } from '../interop/lib/hub.js';
+import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { launchFirefox } from './lib/firefox.js';
-import { webRoot } from './lib/scenario.js';
+import { VIDEO_FRAME, startViewerBot, webRoot } from './lib/scenario.js';
 import { botEstimates, botStat, chromiumOverTheLink, descriptions, measureCall, start720pBot, videoRtx, videoTwcc } from './lib/network.js';
 import { createNetwork, linkCounters, unavailable } from '../lib/netsim.js';
 
@@ -108,5 +108,51 @@ test('1 Mbit/s toward a Firefox viewer: the estimate comes from its TWCC feedbac
   } finally {
     await bot.stop();
     await viewer.page.context().close();
+  }
+});
+
+// What a Firefox page sent on its call `id`: video bytes, the NACKs it got,
+// and whether the remote description (the bot's answer) has transport-cc.
+async function firefoxSent (page, id) {
+  return page.page.evaluate(async (cid) => {
+    const pc = window.signalrtcApp.peerConnection(cid);
+    let video = null;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video' && (!video || s.bytesSent > video.bytesSent)) video = s;
+    });
+    return { at: performance.now(), bytes: video?.bytesSent ?? 0, nacks: video?.nackCount ?? 0,
+      offeredTwcc: /transport-wide-cc/.test(pc.localDescription?.sdp ?? ''),
+      answeredTwcc: /transport-wide-cc/.test(pc.remoteDescription?.sdp ?? ''),
+      remb: /goog-remb/.test(pc.localDescription?.sdp ?? '') };
+  }, id);
+}
+
+// Receiving from Firefox: its page (fake camera) calls a receiving bot on
+// the test host over a link with 3 % loss toward the bot. What Firefox
+// offers for feedback (transport-cc, REMB) and what the bot's answer keeps
+// are reported; the bot must keep transport-cc when Firefox offers it,
+// and ask Firefox for what is lost.
+test('a Firefox page sends to a receiving bot over 3 % loss: the answer keeps its transport-cc, the bot asks for what is lost', { part: 'netsim' }, async (t) => {
+  if (why) return t.skip(`no test network here: ${why}`);
+  await net.shape('senders', 'down', { loss: 0.03 });
+  const bot = startViewerBot(hub, 'rec', 'stats-interval=1000', { host: net.host('senders') });
+  let page = null;
+  try {
+    await bot.waitForLine(/signalrtc-hub-connected/);
+    page = await openApp(firefox, hub, 'firefox');
+    const id = await page.call('rec');
+    await page.waitForState('rec', 'connected', 30000);
+    const a = await firefoxSent(page, id);
+    await sleep(10000);
+    const b = await firefoxSent(page, id);
+    const got = { ...b, kbps: (b.bytes - a.bytes) * 8 / (b.at - a.at), nacks: b.nacks - a.nacks,
+      frames: bot.count(VIDEO_FRAME) };
+    t.diagnostic(`firefox -> bot: ${JSON.stringify(got)}`);
+    if (got.offeredTwcc) assert.ok(got.answeredTwcc, "Firefox offered transport-cc and the bot's answer dropped it");
+    assert.ok(got.nacks > 0, 'Firefox got no NACK in 10 s at 3 % loss');
+    assert.ok(got.frames >= 100, `the bot decoded only ${got.frames} frames of Firefox's`);
+  } finally {
+    await bot.stop();
+    await page?.page.context().close();
   }
 });

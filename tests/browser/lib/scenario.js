@@ -28,15 +28,18 @@ export function startPatternBot (hub, name) {
 // A receiver bot from a plain gst-launch line: signalrtcbin decodes what its
 // callers send into two fakesinks that print every buffer (-v), so the test
 // counts the frames it decoded. `extra` adds properties (call=...).
-export function startViewerBot (hub, name, extra = '', { sendVideo = false } = {}) {
+// `host`: a test host of tests/lib/netsim.js to run on (it reaches the hub
+// at its gateway).
+export function startViewerBot (hub, name, extra = '', { sendVideo = false, host = null } = {}) {
   const input = sendVideo
     ? `videotestsrc is-live=true pattern=smpte ! video/x-raw,width=320,height=240 ! ${name}. `
     : '';
+  const hubUrl = host ? `http://${host.gateway}:${hub.port}${new URL(hub.url).pathname}` : hub.url;
   return startGstLaunch(name,
-    `${input}signalrtcbin name=${name} hub-url=${hub.url} username=${name} ${extra} ` +
+    `${input}signalrtcbin name=${name} hub-url=${hubUrl} username=${name} ${extra} ` +
     `${name}. ! video/x-raw ! queue ! fakesink name=vsink silent=false ` +
     `${name}. ! audio/x-raw ! queue ! fakesink name=asink silent=false`,
-    { verbose: true });
+    { verbose: true, host });
 }
 
 export const VIDEO_FRAME = /vsink: last-message = chain/;

@@ -236,6 +236,7 @@ struct BinState : public PeerSession::Delegate
   /* Congestion control's receiver-report poll (PeerSession::poll_feedback),
    * on the hub context while on the hub. */
   GSource *feedback_source = nullptr;
+  GSource *every_session (guint ms, void (PeerSession::*what) ());
   /* Ends the calls from before a new hub connection whose users have not
    * come back (armed by on_connected). */
   GSource *rejoin_source = nullptr;
@@ -553,32 +554,37 @@ BinState::join_hub ()
   });
   client->start ();
 
-  if (settings.stats_interval) {
-    stats_source = g_timeout_source_new (settings.stats_interval);
-    g_source_set_callback (
-        stats_source,
-        [] (gpointer data) -> gboolean {
-          auto *st = static_cast<BinState *> (data);
-          for (auto &[id, session] : st->sessions)
-            session->request_stats ();
-          return G_SOURCE_CONTINUE;
-        },
-        this, nullptr);
-    g_source_attach (stats_source, ctx);
-  }
-  if (settings.congestion_control) {
-    feedback_source = g_timeout_source_new (PeerSession::kFeedbackPollMs);
-    g_source_set_callback (
-        feedback_source,
-        [] (gpointer data) -> gboolean {
-          auto *st = static_cast<BinState *> (data);
-          for (auto &[id, session] : st->sessions)
-            session->poll_feedback ();
-          return G_SOURCE_CONTINUE;
-        },
-        this, nullptr);
-    g_source_attach (feedback_source, ctx);
-  }
+  if (settings.stats_interval)
+    stats_source = every_session (settings.stats_interval,
+                                  &PeerSession::request_stats);
+  if (settings.congestion_control)
+    feedback_source = every_session (PeerSession::kFeedbackPollMs,
+                                     &PeerSession::poll_feedback);
+}
+
+/* A timeout on the hub context that calls @what on every session every
+ * @ms (destroyed by leave_hub). */
+GSource *
+BinState::every_session (guint ms, void (PeerSession::*what) ())
+{
+  struct Tick
+  {
+    BinState *state;
+    void (PeerSession::*what) ();
+  };
+  GSource *source = g_timeout_source_new (ms);
+  g_source_set_callback (
+      source,
+      [] (gpointer data) -> gboolean {
+        auto *tick = static_cast<Tick *> (data);
+        for (auto &[id, session] : tick->state->sessions)
+          ((*session).*(tick->what)) ();
+        return G_SOURCE_CONTINUE;
+      },
+      new Tick{this, what},
+      [] (gpointer data) { delete static_cast<Tick *> (data); });
+  g_source_attach (source, ctx);
+  return source;
 }
 
 void

@@ -1376,8 +1376,6 @@ PeerSession::add_track (GstPad *pad, GstCaps *caps)
   delegate_->track_added (*this, ghost, codec->media);
 }
 
-namespace {
-
 struct StatsTotals
 {
   guint64 bytes_sent = 0, bytes_received = 0, packets_sent = 0,
@@ -1391,6 +1389,8 @@ struct StatsTotals
   /* The worst a receiver report of the peer's gives, -1 none. */
   double fraction_lost = -1;
 };
+
+namespace {
 
 gboolean
 add_stat (GQuark, const GValue *value, gpointer data)
@@ -1463,82 +1463,85 @@ PeerSession::fraction_lost () const
   return congestion_ ? congestion_->fraction_lost () : 0.0;
 }
 
+/* webrtcbin's stats, summed (StatsTotals), handed to @use on the hub
+ * thread while the session goes on. */
 void
-PeerSession::request_stats ()
+PeerSession::ask_stats (
+    std::function<void (PeerSession &, const StatsTotals &)> use)
 {
   if (stopped_ || !webrtc_)
     return;
+  struct Ask
+  {
+    WeakSession session;
+    std::function<void (PeerSession &, const StatsTotals &)> use;
+  };
   GstPromise *promise = gst_promise_new_with_change_func (
       [] (GstPromise *promise, gpointer data) {
         StatsTotals totals;
         if (const GstStructure *reply = gst_promise_get_reply (promise))
           gst_structure_foreach (reply, add_stat, &totals);
         gst_promise_unref (promise);
-        if (auto self = static_cast<WeakSession *> (data)->lock ())
-          self->hop ([totals] (PeerSession &s) {
-            if (s.stopped_)
-              return;
-            const gint64 now = g_get_monotonic_time ();
-            const double seconds = (now - s.stats_time_us_) / 1e6;
-            auto rate = [seconds] (guint64 now_bytes, guint64 then_bytes) {
-              return seconds > 0 && now_bytes >= then_bytes
-                         ? (guint64)((now_bytes - then_bytes) * 8 / seconds)
-                         : (guint64)0;
-            };
-            GstStructure *st = gst_structure_new (
-                "signalrtc-peer-stats", "username", G_TYPE_STRING,
-                s.config_.username.c_str (), "connection-id", G_TYPE_STRING,
-                s.config_.connection_id.c_str (), "bitrate-sent", G_TYPE_UINT64,
-                s.stats_time_us_ ? rate (totals.bytes_sent, s.bytes_sent_)
-                                 : (guint64)0,
-                "bitrate-received", G_TYPE_UINT64,
-                s.stats_time_us_
-                    ? rate (totals.bytes_received, s.bytes_received_)
-                    : (guint64)0,
-                "packets-sent", G_TYPE_UINT64, totals.packets_sent,
-                "packets-received", G_TYPE_UINT64, totals.packets_received,
-                "packets-lost", G_TYPE_INT64, totals.packets_lost,
-                "round-trip-time", G_TYPE_DOUBLE, totals.rtt, "frames-received",
-                G_TYPE_UINT64, s.frames_received_.load (), "packets-repaired",
-                G_TYPE_UINT64, totals.repaired, "retransmissions-requested",
-                G_TYPE_UINT64, totals.requested, "packets-late", G_TYPE_UINT64,
-                totals.late, "plis-sent", G_TYPE_UINT64, totals.plis, nullptr);
-            if (s.congestion_)
-              s.congestion_->add_stats (st);
-            for (auto &gate : s.gates_)
-              gate->add_stats (st);
-            s.stats_time_us_ = now;
-            s.bytes_sent_ = totals.bytes_sent;
-            s.bytes_received_ = totals.bytes_received;
-            s.delegate_->peer_stats (s, st);
+        auto *ask = static_cast<Ask *> (data);
+        if (auto self = ask->session.lock ())
+          self->hop ([totals, use = ask->use] (PeerSession &s) {
+            if (!s.stopped_)
+              use (s, totals);
           });
       },
-      new WeakSession (weak_from_this ()),
-      [] (gpointer data) { delete static_cast<WeakSession *> (data); });
+      new Ask{weak_from_this (), std::move (use)},
+      [] (gpointer data) { delete static_cast<Ask *> (data); });
   g_signal_emit_by_name (webrtc_, "get-stats", nullptr, promise);
+}
+
+void
+PeerSession::request_stats ()
+{
+  ask_stats ([] (PeerSession &s, const StatsTotals &totals) {
+    const gint64 now = g_get_monotonic_time ();
+    const double seconds = (now - s.stats_time_us_) / 1e6;
+    auto rate = [seconds] (guint64 now_bytes, guint64 then_bytes) {
+      return seconds > 0 && now_bytes >= then_bytes
+                 ? (guint64)((now_bytes - then_bytes) * 8 / seconds)
+                 : (guint64)0;
+    };
+    GstStructure *st = gst_structure_new (
+        "signalrtc-peer-stats", "username", G_TYPE_STRING,
+        s.config_.username.c_str (), "connection-id", G_TYPE_STRING,
+        s.config_.connection_id.c_str (), "bitrate-sent", G_TYPE_UINT64,
+        s.stats_time_us_ ? rate (totals.bytes_sent, s.bytes_sent_)
+                         : (guint64)0,
+        "bitrate-received", G_TYPE_UINT64,
+        s.stats_time_us_ ? rate (totals.bytes_received, s.bytes_received_)
+                         : (guint64)0,
+        "packets-sent", G_TYPE_UINT64, totals.packets_sent,
+        "packets-received", G_TYPE_UINT64, totals.packets_received,
+        "packets-lost", G_TYPE_INT64, totals.packets_lost, "round-trip-time",
+        G_TYPE_DOUBLE, totals.rtt, "frames-received", G_TYPE_UINT64,
+        s.frames_received_.load (), "packets-repaired", G_TYPE_UINT64,
+        totals.repaired, "retransmissions-requested", G_TYPE_UINT64,
+        totals.requested, "packets-late", G_TYPE_UINT64, totals.late,
+        "plis-sent", G_TYPE_UINT64, totals.plis, nullptr);
+    if (s.congestion_)
+      s.congestion_->add_stats (st);
+    for (auto &gate : s.gates_)
+      gate->add_stats (st);
+    s.stats_time_us_ = now;
+    s.bytes_sent_ = totals.bytes_sent;
+    s.bytes_received_ = totals.bytes_received;
+    s.delegate_->peer_stats (s, st);
+  });
 }
 
 void
 PeerSession::poll_feedback ()
 {
-  if (stopped_ || !webrtc_ || !congestion_)
+  if (!congestion_)
     return;
-  GstPromise *promise = gst_promise_new_with_change_func (
-      [] (GstPromise *promise, gpointer data) {
-        StatsTotals totals;
-        if (const GstStructure *reply = gst_promise_get_reply (promise))
-          gst_structure_foreach (reply, add_stat, &totals);
-        gst_promise_unref (promise);
-        if (auto self = static_cast<WeakSession *> (data)->lock ())
-          self->hop ([totals] (PeerSession &s) {
-            if (!s.stopped_ && s.congestion_)
-              s.congestion_->on_receiver_report (totals.fraction_lost,
-                                                 totals.rtt);
-          });
-      },
-      new WeakSession (weak_from_this ()),
-      [] (gpointer data) { delete static_cast<WeakSession *> (data); });
-  g_signal_emit_by_name (webrtc_, "get-stats", nullptr, promise);
+  ask_stats ([] (PeerSession &s, const StatsTotals &totals) {
+    if (s.congestion_)
+      s.congestion_->on_receiver_report (totals.fraction_lost, totals.rtt);
+  });
 }
 
 void

@@ -46,6 +46,8 @@ class SendInput;
  *   element from an atomic, and CongestionControl, which locks itself.
  * - The bin holds the only strong reference; stop () (hub thread) releases
  *   the webrtcbin after it is in NULL, so no webrtcbin thread runs then. */
+struct StatsTotals;
+
 class PeerSession : public std::enable_shared_from_this<PeerSession>
 {
  public:
@@ -138,6 +140,11 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
    * stats-interval says: the fallback moves once per poll. */
   void poll_feedback ();
   static constexpr guint kFeedbackPollMs = 1000;
+
+ private:
+  void ask_stats (std::function<void (PeerSession &, const StatsTotals &)> use);
+
+ public:
   /* What this call's link carries (bit/s, everything sent to the peer);
    * 0 without congestion control. Any thread. */
   std::uint32_t bandwidth_estimate () const;

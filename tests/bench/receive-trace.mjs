@@ -5,7 +5,7 @@
 //
 //   scripts/isolated node tests/bench/receive-trace.mjs [--link loss0.03|1mbit|clean] [--seconds 20] [--bot-calls]
 // (--bot-calls: the bot calls the page, instead of the page calling it)
-import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
+import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from '../browser/lib/browser.js';
 import { startViewerBot, webRoot } from '../browser/lib/scenario.js';
 import { createNetwork } from '../lib/netsim.js';
@@ -32,8 +32,7 @@ try {
   let id = null;
   if (botCalls) {
     page = await openApp(browser, hub, 'page', { autoaccept: 1 }, { origin });
-    await waitFor(async () => (id = await page.connectionIdOf('rec').catch(() => null)),
-      "the bot's call on the page", 30000, 200);
+    id = await page.waitForCallFrom('rec');
   } else {
     await bot.waitForLine(/signalrtc-hub-connected/);
     page = await openApp(browser, hub, 'page', {}, { origin });

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { test } from '../lib/node-test.js';
-import { sleep, startHub, waitFor } from '../interop/lib/hub.js';
+import { sleep, startHub } from '../interop/lib/hub.js';
 import { launchChromium, openApp } from './lib/browser.js';
 import { VIDEO_FRAME, startViewerBot, webRoot } from './lib/scenario.js';
 import { startRecorder } from './lib/recording.js';
@@ -72,8 +72,7 @@ async function lossyCall (t, label, { pageCalls }) {
     if (pageCalls) {
       id = await page.call('rec');
     } else {
-      await waitFor(async () => (id = await page.connectionIdOf('rec').catch(() => null)),
-        "the bot's call on the page", 30000, 200);
+      id = await page.waitForCallFrom('rec');
     }
     await page.waitForState('rec', 'connected');
     const dropsBefore = await linkCounters(net, 'page', 'up');

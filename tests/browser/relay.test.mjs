@@ -110,8 +110,7 @@ async function relayedCall (t, { pageCalls }) {
     if (pageCalls) {
       id = await page.call('rec');
     } else {
-      await waitFor(async () => (id = await page.connectionIdOf('rec').catch(() => null)),
-        "the bot's call on the page", 30000, 200);
+      id = await page.waitForCallFrom('rec');
     }
     await page.waitForState('rec', 'connected', 30000);
     await page.waitForVideo('rec', { minFrames: 30, timeoutMs: 30000 });

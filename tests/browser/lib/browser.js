@@ -234,6 +234,15 @@ export class AppPage {
     return this.tile(userName).first().getAttribute('data-connection-id');
   }
 
+  // The connection id of a call `userName` makes to this page, once its
+  // tile is there.
+  async waitForCallFrom (userName, timeoutMs = 30000) {
+    let id = null;
+    await waitFor(async () => (id = await this.connectionIdOf(userName).catch(() => null)),
+      `${this.name}: a call from ${userName}`, timeoutMs, 200);
+    return id;
+  }
+
   async inboundStats (connectionId) {
     return this.page.evaluate((id) => window.signalrtcApp.inboundStats(id), connectionId);
   }

@@ -20,6 +20,7 @@
 #include <gst/gst.h>
 #include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
+#define GST_USE_UNSTABLE_API /* gst/webrtc: the relay tests read its stats */
 #include <gst/webrtc/webrtc.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>

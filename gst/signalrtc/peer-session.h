@@ -222,6 +222,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession>
    * them on a streaming thread). */
   std::mutex ssrc_lock_;
   std::set<guint32> remote_video_ssrcs_;
+  /* The remote description came from a webrtcbin (on_jitterbuffer). */
+  bool remote_is_webrtcbin_ = false;
   /* Candidates of ours sent to the peer (hub thread). */
   guint local_candidates_ = 0;
   std::vector<PeerSignal> pending_candidates_;
